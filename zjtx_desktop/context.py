@@ -1,0 +1,77 @@
+"""The application context passed explicitly to every service, command and window: database and actor."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from zjtx_desktop.database import (
+    DatabaseLocation,
+    check_sqlite_path,
+    make_engine,
+    session_factory,
+    transaction,
+)
+from zjtx_desktop.errors import DatabaseError
+from zjtx_desktop.migrations import UpgradeResult, upgrade
+from zjtx_desktop.seeds import SeedResult, seed_reference_data
+
+
+def system_identity() -> str:
+    """The operating-system account running the program; the CLI acts (and is audited) as this."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # noqa: BLE001 - getuser raises several kinds when no name is known
+        user = "unknown"
+    return f"system:{user}@{socket.gethostname()}"
+
+
+@dataclass
+class AppContext:
+    location: DatabaseLocation
+    engine: Engine
+    sessions: sessionmaker[Session]
+    actor: str
+    upgrade_result: UpgradeResult | None = None
+    seed_result: SeedResult = field(default_factory=SeedResult)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(location: DatabaseLocation, *, actor: str | None = None, create: bool = True) -> AppContext:
+    """Check the place, migrate (backing up first), add missing reference data, and hand out sessions.
+
+    With create=False a missing SQLite file is an error instead of a new empty database.
+    """
+    if location.sqlite_path is not None:
+        if not create and not location.sqlite_path.exists():
+            raise DatabaseError(f"数据库文件不存在：{location.sqlite_path}（可先运行 init 创建）")
+        check_sqlite_path(location.sqlite_path, create_folder=create)
+    try:
+        upgrade_result = upgrade(location)
+        engine = make_engine(location)
+        sessions = session_factory(engine)
+        with transaction(sessions) as session:
+            seed_result = seed_reference_data(session)
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        raise DatabaseError(f"无法打开数据库 {location.describe()}：{_short_reason(exc)}") from exc
+    return AppContext(location, engine, sessions, actor or system_identity(), upgrade_result, seed_result)
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = text[0] if text else type(exc).__name__
+    if "file is not a database" in reason:
+        return "文件不是有效的数据库（可能已损坏或不是本程序的文件）"
+    if "unable to open database file" in reason:
+        return "无法打开数据库文件（检查路径和权限）"
+    if "database is locked" in reason:
+        return "数据库正被其他程序占用"
+    return reason

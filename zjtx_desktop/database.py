@@ -1,0 +1,157 @@
+"""Opening the database: URL resolution, SQLite set-up, local-disk check, and session factories."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from zjtx_desktop.errors import DatabaseError
+from zjtx_desktop.paths import default_db_path
+
+BUSY_TIMEOUT_MS = 10_000
+NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "afs", "davfs"}
+
+
+@dataclass(frozen=True)
+class DatabaseLocation:
+    """Where the database is: a SQLAlchemy URL, and for SQLite the file path."""
+
+    url: str
+    sqlite_path: Path | None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def describe(self) -> str:
+        if self.sqlite_path is not None:
+            return str(self.sqlite_path)
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+def resolve_location(option: str | None) -> DatabaseLocation:
+    """--db, else ZJTX_DB, else the per-user default file. A plain path means a SQLite file."""
+    raw = option or os.environ.get("ZJTX_DB") or str(default_db_path())
+    if "://" in raw:
+        url = make_url(raw)
+        if url.get_backend_name() == "sqlite":
+            path = Path(url.database) if url.database and url.database != ":memory:" else None
+            return DatabaseLocation(raw, path.resolve() if path else None)
+        return DatabaseLocation(raw, None)
+    path = Path(raw).expanduser().resolve()
+    return DatabaseLocation(f"sqlite:///{path.as_posix()}", path)
+
+
+def _linux_mount_fs_type(path: Path) -> str | None:
+    """The filesystem type of the mount holding path, from /proc/mounts (longest matching mount point)."""
+    try:
+        lines = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    best, best_type = "", None
+    target = str(path)
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        mount_point = fields[1].replace("\\040", " ")
+        if (target == mount_point or target.startswith(mount_point.rstrip("/") + "/")) and len(
+            mount_point
+        ) > len(best):
+            best, best_type = mount_point, fields[2]
+    return best_type
+
+
+def is_network_path(path: Path) -> bool:
+    """True for UNC paths, mapped network drives and network filesystems, where SQLite locking fails."""
+    text = str(path)
+    if text.startswith("\\\\") or text.startswith("//"):
+        return True
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import ctypes
+
+        drive = os.path.splitdrive(text)[0]
+        if drive:
+            drive_remote = 4
+            return bool(ctypes.windll.kernel32.GetDriveTypeW(drive + "\\") == drive_remote)
+        return False
+    existing = path
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    fs_type = _linux_mount_fs_type(existing)
+    return fs_type is not None and fs_type in NETWORK_FILESYSTEMS
+
+
+def check_sqlite_path(path: Path, *, create_folder: bool) -> None:
+    """Refuse places where a SQLite file cannot live safely; optionally create the folder."""
+    if is_network_path(path):
+        raise DatabaseError(
+            f"数据库文件不能放在网络盘或共享文件夹上（{path}）：网络盘上的文件锁不可靠，可能损坏数据。"
+            "请把数据库放在本机磁盘上；多人共用请使用市级 PostgreSQL 部署。"
+        )
+    if path.is_dir():
+        raise DatabaseError(f"数据库路径是一个文件夹，而不是文件：{path}")
+    folder = path.parent
+    if not folder.exists():
+        if not create_folder:
+            raise DatabaseError(f"数据库所在的文件夹不存在：{folder}")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"无法创建数据库文件夹 {folder}：{exc.strerror or exc}") from exc
+
+
+def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, issue BEGIN: pysqlite's implicit transactions break SAVEPOINTs.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            # FULL: the audit trail must survive a power cut right after a commit.
+            cursor.execute("PRAGMA synchronous=FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(location: DatabaseLocation, *, foreign_keys: bool = True) -> Engine:
+    """An engine with the project's connection settings (SQLite pragmas, pool pre-ping elsewhere)."""
+    if location.is_sqlite:
+        engine = create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine, foreign_keys=foreign_keys)
+        return engine
+    return create_engine(location.url, pool_pre_ping=True)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error, always close."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,72 @@
+"""`check`: is the database sound? Integrity, foreign keys and migration state, without changing anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import inspect
+
+from zjtx_desktop.backup import integrity_problems
+from zjtx_desktop.database import DatabaseLocation, make_engine
+from zjtx_desktop.errors import DatabaseError
+from zjtx_desktop.migrations import migration_state
+
+
+@dataclass
+class CheckReport:
+    location: str
+    passed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        head = [f"数据库：{self.location}"]
+        body = [f"  通过  {text}" for text in self.passed] + [f"  问题  {text}" for text in self.problems]
+        tail = ["结论：未发现问题。" if self.ok else f"结论：发现 {len(self.problems)} 个问题。"]
+        return head + body + tail
+
+
+def run_checks(location: DatabaseLocation) -> CheckReport:
+    report = CheckReport(location.describe())
+    if location.sqlite_path is not None:
+        if not location.sqlite_path.is_file():
+            raise DatabaseError(f"数据库文件不存在：{location.sqlite_path}")
+        try:
+            problems = integrity_problems(location.sqlite_path)
+        except Exception as exc:  # noqa: BLE001 - sqlite3 raises DatabaseError for files that are not databases
+            raise DatabaseError(f"无法读取数据库文件：{exc}") from exc
+        if problems:
+            report.problems += [f"完整性检查：{text}" for text in problems[:20]]
+        else:
+            report.passed.append("完整性检查（integrity_check）")
+
+    engine = make_engine(location)
+    try:
+        with engine.connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+            if location.is_sqlite and tables:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    by_table: dict[str, int] = {}
+                    for row in broken:
+                        by_table[str(row[0])] = by_table.get(str(row[0]), 0) + 1
+                    for table, count in sorted(by_table.items()):
+                        report.problems.append(f"外键检查：表 {table} 有 {count} 行引用了不存在的记录")
+                else:
+                    report.passed.append("外键检查（foreign_key_check）")
+    finally:
+        engine.dispose()
+
+    state = migration_state(location)
+    if not state.known:
+        report.problems.append(f"数据库版本 {state.current} 比本程序（{state.head}）新，请升级程序")
+    elif state.current is None:
+        report.problems.append("数据库尚未初始化（没有版本信息）")
+    elif not state.up_to_date:
+        report.problems.append(f"数据库版本 {state.current} 需要升级到 {state.head}（启动程序时会自动备份并升级）")
+    else:
+        report.passed.append(f"数据库结构为最新版本（{state.current}）")
+    return report

@@ -1,0 +1,80 @@
+"""Reference data from db/seeds/: units, programs, industries, the fifteen tasks and the annex targets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zjtx_desktop.models import Industry, PolicyTask, Program, Region, Setting, Target
+from zjtx_desktop.paths import seeds_path
+
+TARGETS_SEEDED_KEY = "seed.targets_loaded"
+
+
+@dataclass
+class SeedResult:
+    regions: int = 0
+    programs: int = 0
+    industries: int = 0
+    tasks: int = 0
+    targets: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.regions + self.programs + self.industries + self.tasks + self.targets
+
+
+def load_seed(name: str, folder: Path | None = None) -> dict[str, Any]:
+    path = (folder or seeds_path()) / f"{name}.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _insert_missing(session: Session, model: Any, key: str, rows: list[dict[str, Any]]) -> int:
+    existing = set(session.scalars(select(getattr(model, key))))
+    added = 0
+    for row in rows:
+        if row[key] not in existing:
+            session.add(model(**row))
+            added += 1
+    session.flush()
+    return added
+
+
+def seed_reference_data(session: Session) -> SeedResult:
+    """Add whatever reference rows are missing; never overwrite rows the bureau may have edited.
+
+    The annex targets are loaded once, when the database is new: later the target table belongs to
+    the bureau (revised counts, new periods), and re-adding deleted rows would undo its edits.
+    """
+    result = SeedResult()
+    # Parents first: units refer to the city.
+    regions = sorted(load_seed("regions")["regions"], key=lambda r: r["parent_code"] is not None)
+    result.regions = _insert_missing(session, Region, "code", regions)
+    result.programs = _insert_missing(session, Program, "code", load_seed("programs")["programs"])
+    result.industries = _insert_missing(session, Industry, "code", load_seed("industries")["industries"])
+    result.tasks = _insert_missing(session, PolicyTask, "number", load_seed("policy_tasks")["tasks"])
+    if session.get(Setting, TARGETS_SEEDED_KEY) is None:
+        annex = load_seed("targets")
+        for table in annex["tables"]:
+            for region_code, count in table["counts"].items():
+                session.add(
+                    Target(
+                        region_code=region_code,
+                        program_code=table["program"],
+                        start_year=table["start_year"],
+                        end_year=table["end_year"],
+                        count=count,
+                        document_no=annex["document_no"],
+                        note=table.get("note"),
+                    )
+                )
+                result.targets += 1
+        session.add(Setting(key=TARGETS_SEEDED_KEY, value=annex["document_no"]))
+        session.flush()
+    return result
