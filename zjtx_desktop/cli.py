@@ -16,6 +16,7 @@ from typing import NoReturn, Protocol
 from sqlalchemy import func, select
 
 from zjtx_desktop import APP_NAME, __version__
+from zjtx_desktop.audit import record
 from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import DatabaseLocation, resolve_location, transaction
 from zjtx_desktop.errors import UserError
@@ -29,7 +30,17 @@ EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
 
-PAGE_NAMES = ("dashboard", "enterprises", "cultivation", "monitoring", "targets", "visits", "reports", "exchange", "admin")
+PAGE_NAMES = (
+    "dashboard",
+    "enterprises",
+    "cultivation",
+    "monitoring",
+    "targets",
+    "visits",
+    "reports",
+    "exchange",
+    "admin",
+)
 
 
 class GuiEntry(Protocol):
@@ -85,7 +96,11 @@ def _positive(text: str) -> int:
 def build_parser() -> ChineseArgumentParser:
     # --db is accepted before or after the sub-command; SUPPRESS keeps a later one from erasing an earlier one.
     db_option = ChineseArgumentParser(add_help=False)
-    db_option.add_argument("--db", default=argparse.SUPPRESS, help="数据库文件路径或 SQLAlchemy URL（默认：环境变量 ZJTX_DB，再默认：用户数据目录）")
+    db_option.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="数据库文件路径或 SQLAlchemy URL（默认：环境变量 ZJTX_DB，再默认：用户数据目录）",
+    )
 
     parser = ChineseArgumentParser(
         prog="main.py",
@@ -142,7 +157,17 @@ def cmd_init(call: Invocation) -> int:
                         f"该数据库已初始化为“{current.unit_name}”的安装，不能改为“{region.name}”；未作任何更改。"
                     )
             if not current.configured:
-                current = configure_installation(session, args.unit, args.org, dt.datetime.now().isoformat(timespec="seconds"))
+                current = configure_installation(
+                    session, args.unit, args.org, dt.datetime.now().isoformat(timespec="seconds")
+                )
+                record(
+                    session,
+                    ctx.actor,
+                    "configure",
+                    "installation",
+                    current.unit_code,
+                    after={"unit": current.unit_code, "organisation": current.organisation},
+                )
             enterprises = session.scalar(select(func.count()).select_from(Enterprise)) or 0
         seeded = ctx.seed_result
         verb = "已打开已有数据库" if existed else "已创建数据库"
@@ -162,6 +187,7 @@ def cmd_init(call: Invocation) -> int:
             unit_code = None if current.is_city else current.unit_code
             with transaction(ctx.sessions) as session:
                 summary = generate_demo(session, args.demo, args.seed, unit_code=unit_code)
+                record(session, ctx.actor, "demo", "database", after={"count": args.demo, "seed": args.seed})
             call.out(
                 f"已生成演示数据：{summary.enterprises} 家企业、{summary.cultivations} 条培育记录、"
                 f"{summary.annual_reports} 条年度监测、{summary.help_visits} 条帮扶记录（种子 {args.seed}）"
@@ -194,7 +220,11 @@ def cmd_progress(call: Invocation) -> int:
         call.out(f"\n{total.program}（{total.period_label}）")
         call.out(f"  {'单位':<10}{'目标':>6}{'完成':>6}{'完成率':>9}")
         for row in report.rows:
-            if (row.program_code, row.start_year, row.end_year) == (total.program_code, total.start_year, total.end_year):
+            if (row.program_code, row.start_year, row.end_year) == (
+                total.program_code,
+                total.start_year,
+                total.end_year,
+            ):
                 call.out(f"  {_pad(row.unit or '', 12)}{row.target:>6}{row.done:>6}{_percent(row.rate):>9}")
         call.out(f"  {_pad('合计', 12)}{total.target:>6}{total.done:>6}{_percent(total.rate):>9}")
     call.out(f"\n统计口径：{COUNTING_RULE}")

@@ -36,7 +36,7 @@ def run_checks(location: DatabaseLocation) -> CheckReport:
             raise DatabaseError(f"数据库文件不存在：{location.sqlite_path}")
         try:
             problems = integrity_problems(location.sqlite_path)
-        except Exception as exc:  # noqa: BLE001 - sqlite3 raises DatabaseError for files that are not databases
+        except Exception as exc:
             raise DatabaseError(f"无法读取数据库文件：{exc}") from exc
         if problems:
             report.problems += [f"完整性检查：{text}" for text in problems[:20]]

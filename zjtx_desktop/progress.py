@@ -135,8 +135,14 @@ def progress_by_unit(
         done = int(done_by_target.get(target.id, 0))
         rows.append(
             ProgressRow(
-                region.code, region.name, program.code, program.name,
-                target.start_year, target.end_year, target.count, done,
+                region.code,
+                region.name,
+                program.code,
+                program.name,
+                target.start_year,
+                target.end_year,
+                target.count,
+                done,
             )
         )
         key = (program.code, target.start_year, target.end_year)

@@ -44,9 +44,7 @@ def normalize(raw: str) -> str:
     reject, because what was meant is not certain.
     """
     text = unicodedata.normalize("NFKC", raw)
-    text = "".join(
-        c for c in text if not (c.isspace() or c in _DASHES or unicodedata.category(c) == "Cf")
-    )
+    text = "".join(c for c in text if not (c.isspace() or c in _DASHES or unicodedata.category(c) == "Cf"))
     text = text.translate(_ASCII_UPPER)
     # Removing characters can bring a base letter next to a combining mark; compose again so that
     # normalize() is idempotent.
@@ -125,9 +123,7 @@ def check(raw: str) -> UsccCheck:
         return _fail(code, "第3\u20138位登记管理机关行政区划码应为6位数字")
     org_expected = org_code_check(code[8:16])
     if code[16] != org_expected:
-        return _fail(
-            code, f"组织机构代码校验位（第17位）应为 {org_expected}，现为 {code[16]}", org_expected
-        )
+        return _fail(code, f"组织机构代码校验位（第17位）应为 {org_expected}，现为 {code[16]}", org_expected)
     expected = check_character(code[:17])
     if code[17] != expected:
         return _fail(code, f"校验位（第18位）应为 {expected}，现为 {code[17]}", expected)

@@ -80,7 +80,9 @@ def downgrade() -> None:
 """
 
 
-def test_upgrade_backs_up_first_and_keeps_child_rows(db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_upgrade_backs_up_first_and_keeps_child_rows(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A newer program with one more migration opens a database written by this one."""
     with sqlite3.connect(db_path) as connection:
         connection.execute(

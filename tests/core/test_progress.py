@@ -37,15 +37,15 @@ def _code(area: str, n: int) -> str:
     return uscc.make("9", "1", area, body)
 
 
-def _enter(session: Session, enterprise: Enterprise, year: int, program: str = "ZJTX_POOL", status: str = "培育中") -> None:
+def _enter(
+    session: Session, enterprise: Enterprise, year: int, program: str = "ZJTX_POOL", status: str = "培育中"
+) -> None:
     session.add(Cultivation(enterprise_id=enterprise.id, program_code=program, year=year, status=status))
 
 
 def _done(report: ProgressReport, unit: str, start: int, end: int, program: str = "ZJTX_POOL") -> int:
     [row] = [
-        r
-        for r in report.rows
-        if (r.unit_code, r.program_code, r.start_year, r.end_year) == (unit, program, start, end)
+        r for r in report.rows if (r.unit_code, r.program_code, r.start_year, r.end_year) == (unit, program, start, end)
     ]
     return row.done
 
@@ -80,7 +80,9 @@ def test_period_edges_exits_duplicates_and_recycle_bin(ctx: AppContext) -> None:
     assert _done(report, "331122", 2017, 2020) == 0
     total = next(t for t in report.totals if (t.program_code, t.start_year, t.end_year) == ("ZJTX_POOL", 2017, 2020))
     assert (total.target, total.done) == (900, 4)
-    qingtian_row = next(r for r in report.rows if r.unit_code == "331121" and r.start_year == 2017 and r.program_code == "ZJTX_POOL")
+    qingtian_row = next(
+        r for r in report.rows if r.unit_code == "331121" and r.start_year == 2017 and r.program_code == "ZJTX_POOL"
+    )
     assert qingtian_row.rate == round(4 / 150, 4)
 
 
@@ -101,7 +103,15 @@ def test_json_shape_matches_the_cli_contract(ctx: AppContext) -> None:
         data = progress_by_unit(session).as_json()
     assert set(data) == {"rows", "totals"}
     assert set(data["rows"][0]) == {
-        "unit_code", "unit", "program_code", "program", "start_year", "end_year", "target", "done", "rate",
+        "unit_code",
+        "unit",
+        "program_code",
+        "program",
+        "start_year",
+        "end_year",
+        "target",
+        "done",
+        "rate",
     }
     assert set(data["totals"][0]) == {"program_code", "program", "start_year", "end_year", "target", "done", "rate"}
 

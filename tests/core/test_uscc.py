@@ -221,9 +221,7 @@ def test_org_code_check_uses_letter_values_10_to_35() -> None:
     assert org_code_check("A0000000") == "3"
 
 
-@pytest.mark.parametrize(
-    "bad", ["", "MA2A0B1", "MA2A0B1C4", "ma2a0b1c", "MA2A0B1-", "MA2A0B1\uff23"]
-)
+@pytest.mark.parametrize("bad", ["", "MA2A0B1", "MA2A0B1C4", "ma2a0b1c", "MA2A0B1-", "MA2A0B1\uff23"])
 def test_org_code_check_rejects_bad_body(bad: str) -> None:
     with pytest.raises(ValueError):
         org_code_check(bad)

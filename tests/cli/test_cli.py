@@ -1,0 +1,200 @@
+"""The command-line contract of DESIGN.md §4, exercised through main.py in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=full_env,
+        timeout=300,
+    )
+
+
+def assert_one_chinese_line(result: subprocess.CompletedProcess[str]) -> None:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert lines[0].startswith("错误：")
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert "专精特新企业培育管理系统" in result.stdout
+    assert result.stdout.strip().split()[-1].count(".") == 2
+
+
+def test_init_then_progress_json_carries_the_annex_for_every_unit(tmp_path: Path) -> None:
+    db = tmp_path / "city.sqlite3"
+    created = run("--db", str(db), "init")
+    assert created.returncode == 0, created.stderr
+    assert "已创建数据库" in created.stdout and "丽水市" in created.stdout
+    with sqlite3.connect(db) as connection:  # the CLI acts, and is audited, as the system account
+        actor, action = connection.execute("SELECT actor, action FROM audit_entry").fetchone()
+    assert actor.startswith("system:") and action == "configure"
+
+    result = run("--db", str(db), "progress", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    pool = [r for r in data["rows"] if r["program_code"] == "ZJTX_POOL" and r["start_year"] == 2017]
+    assert len(pool) == 10
+    assert {r["unit"]: r["target"] for r in pool}["青田县"] == 150
+    assert all(r["done"] == 0 and r["rate"] == 0 for r in pool)
+    totals = {(t["program_code"], t["start_year"], t["end_year"]): t["target"] for t in data["totals"]}
+    assert totals == {
+        ("ZJTX_POOL", 2017, 2020): 900,
+        ("ZJTX_POOL", 2018, 2018): 210,
+        ("YXGJ_PROV_POOL", 2017, 2020): 21,
+        ("YXGJ_PROV_POOL", 2018, 2018): 7,
+    }
+
+
+def test_init_is_harmless_on_an_existing_database(tmp_path: Path) -> None:
+    db = tmp_path / "z.sqlite3"
+    assert run("--db", str(db), "init", "--unit", "331121").returncode == 0
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE target SET count = 151 WHERE region_code = '331121' AND start_year = 2017")
+    again = run("--db", str(db), "init")
+    assert again.returncode == 0
+    assert "未作更改" in again.stdout
+    other = run("--db", str(db), "init", "--unit", "莲都")
+    assert other.returncode == 1
+    assert_one_chinese_line(other)
+    assert "青田县" in other.stderr
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT value FROM setting WHERE key = 'installation.unit'").fetchone() == ("331121",)
+        assert connection.execute(
+            "SELECT count FROM target WHERE region_code = '331121' AND start_year = 2017 AND program_code='ZJTX_POOL'"
+        ).fetchone() == (151,)
+
+
+def test_county_installation_sees_its_own_unit(tmp_path: Path) -> None:
+    db = tmp_path / "county.sqlite3"
+    assert run("--db", str(db), "init", "--unit", "缙云县").returncode == 0
+    data = json.loads(run("--db", str(db), "progress", "--json", "--program", "ZJTX_POOL", "--year", "2018").stdout)
+    assert {r["unit"] for r in data["rows"]} == {"缙云县"}
+    assert sorted(r["target"] for r in data["rows"]) == [40, 150]
+
+
+def test_progress_text_output_names_periods_and_rule(tmp_path: Path) -> None:
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    result = run("--db", str(db), "progress", "--program", "省隐形冠军培育")
+    assert result.returncode == 0
+    assert "2017—2020年" in result.stdout and "合计" in result.stdout and "21" in result.stdout
+    assert "统计口径" in result.stdout
+
+
+def test_environment_variable_selects_the_database(tmp_path: Path) -> None:
+    db = tmp_path / "env.sqlite3"
+    assert run("init", env={"ZJTX_DB": str(db)}).returncode == 0
+    assert db.exists()
+
+
+def test_check_passes_on_a_sound_database_and_fails_on_broken_references(tmp_path: Path) -> None:
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    ok = run("--db", str(db), "check")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "未发现问题" in ok.stdout
+    with sqlite3.connect(db) as connection:  # foreign keys are off on a plain connection
+        connection.execute(
+            "INSERT INTO cultivation (enterprise_id, program_code, year, status, created_at, updated_at, version) "
+            "VALUES (4242, 'ZJTX_POOL', 2018, '培育中', '2020-01-01', '2020-01-01', 1)"
+        )
+    broken = run("--db", str(db), "check")
+    assert broken.returncode == 1
+    assert "外键检查" in broken.stdout and "cultivation" in broken.stdout
+
+
+def test_check_reports_a_newer_database(tmp_path: Path) -> None:
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    result = run("--db", str(db), "check")
+    assert result.returncode == 1
+    assert "比本程序" in result.stdout
+    opened = run("--db", str(db), "progress")
+    assert opened.returncode == 1
+    assert_one_chinese_line(opened)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["bogus"], "未知的子命令"),
+        (["progress", "--year", "18"], "年份"),
+        (["progress", "--frobnicate"], "无法识别的参数"),
+        (["init", "--demo", "many"], "--demo"),
+        (["screenshot", "dashboard"], "缺少必需的参数"),
+        (["screenshot", "nowhere", "--out", "x.png"], "PAGE"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_chinese_line(args: list[str], expected: str, tmp_path: Path) -> None:
+    result = run("--db", str(tmp_path / "z.sqlite3"), *args)
+    assert result.returncode == 2
+    assert_one_chinese_line(result)
+    assert expected in result.stderr
+
+
+def test_missing_database_folder_is_reported(tmp_path: Path) -> None:
+    missing = tmp_path / "没有这个文件夹" / "z.sqlite3"
+    for command in (["progress"], ["check"]):
+        result = run("--db", str(missing), *command)
+        assert result.returncode == 1
+        assert_one_chinese_line(result)
+        assert "不存在" in result.stderr
+    assert not missing.parent.exists()
+
+
+def test_unknown_unit_and_program_are_explained(tmp_path: Path) -> None:
+    db = tmp_path / "z.sqlite3"
+    unit = run("--db", str(db), "init", "--unit", "杭州市")
+    assert unit.returncode == 1 and "未知的单位" in unit.stderr
+    run("--db", str(db), "init")
+    program = run("--db", str(db), "progress", "--program", "国家队")
+    assert program.returncode == 1
+    assert_one_chinese_line(program)
+    assert "ZJTX_POOL" in program.stderr
+
+
+def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    bogus = tmp_path / "名单.xlsx"
+    bogus.write_bytes(b"PK\x03\x04 not really a database" * 100)
+    result = run("--db", str(bogus), "progress")
+    assert result.returncode == 1
+    assert_one_chinese_line(result)
+
+
+def test_gui_without_a_display_says_so(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--db", str(tmp_path / "z.sqlite3")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**env, "PYTHONIOENCODING": "utf-8"},
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert_one_chinese_line(result)
+    assert "图形显示" in result.stderr
