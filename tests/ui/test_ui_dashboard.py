@@ -1,0 +1,135 @@
+"""首页: the progress table shows the annex targets and counts cultivation entries; charts follow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from ui.main_window import MainWindow
+from ui.models.progress_model import COL_DONE, COL_RATE, COL_TARGET, COL_UNIT, TOTAL_LABEL
+from ui.pages.dashboard import DashboardPage
+from zjtx_desktop.context import AppContext
+from zjtx_desktop.database import transaction
+from zjtx_desktop.models import Cultivation, Enterprise, Region
+from zjtx_desktop.seeds import load_seed
+
+QINGTIAN = "331121"
+
+
+def cell(page: DashboardPage, row: int, column: int) -> str:
+    return str(page.model.index(row, column).data())
+
+
+def unit_cells(page: DashboardPage) -> dict[str, tuple[str, str, str]]:
+    """Unit name → (target, done, rate) as the table displays them, total row included."""
+    return {
+        cell(page, row, COL_UNIT): (cell(page, row, COL_TARGET), cell(page, row, COL_DONE), cell(page, row, COL_RATE))
+        for row in range(page.model.rowCount())
+    }
+
+
+def add_qingtian_entry(ctx: AppContext, year: int = 2018) -> None:
+    with transaction(ctx.sessions) as session:
+        enterprise = Enterprise(uscc="91331121MA2A0B1C4A", name="青田测试阀门有限公司", region_code=QINGTIAN)
+        session.add(enterprise)
+        session.flush()
+        session.add(Cultivation(enterprise_id=enterprise.id, program_code="ZJTX_POOL", year=year))
+
+
+@pytest.fixture
+def dashboard(make_window: Callable[..., MainWindow], ctx: AppContext) -> DashboardPage:
+    return make_window(ctx).dashboard
+
+
+def test_annex_2017_2020_per_unit_and_total(dashboard: DashboardPage, ctx: AppContext) -> None:
+    assert dashboard.select("ZJTX_POOL", 2017, 2020)
+    shown = unit_cells(dashboard)
+    assert shown[TOTAL_LABEL] == ("900", "0", "0.0%")
+    assert shown["青田县"] == ("150", "0", "0.0%")
+    # Every unit of the annex, with its own count, and the 合计 row last and bold.
+    annex = next(t for t in load_seed("targets")["tables"] if (t["program"], t["start_year"]) == ("ZJTX_POOL", 2017))
+    with ctx.sessions() as session:
+        names = {code: session.get(Region, code).name for code in annex["counts"]}  # type: ignore[union-attr]
+    assert {names[code]: str(count) for code, count in annex["counts"].items()} == {
+        unit: values[0] for unit, values in shown.items() if unit != TOTAL_LABEL
+    }
+    last = dashboard.model.rowCount() - 1
+    assert cell(dashboard, last, COL_UNIT) == TOTAL_LABEL
+    assert dashboard.model.index(last, COL_UNIT).data(Qt.ItemDataRole.FontRole).bold()
+
+
+def test_selectors_offer_the_programs_and_periods_with_targets(dashboard: DashboardPage) -> None:
+    programs = [dashboard.program_combo.itemText(i) for i in range(dashboard.program_combo.count())]
+    assert programs == ["省“专精特新”培育库企业", "省级“隐形冠军”培育企业"]
+    periods = [dashboard.period_combo.itemText(i) for i in range(dashboard.period_combo.count())]
+    assert periods == ["2017—2020年", "2018年"]
+    assert "2017—2020年" in dashboard.rule_label.text()
+
+    dashboard.period_combo.setCurrentIndex(1)
+    assert unit_cells(dashboard)[TOTAL_LABEL][0] == "210"
+    assert "2018年" in dashboard.rule_label.text()
+    # Another program keeps the chosen period when it has one.
+    dashboard.program_combo.setCurrentIndex(1)
+    assert dashboard.selected_period() == ("YXGJ_PROV_POOL", 2018, 2018)
+    assert unit_cells(dashboard)[TOTAL_LABEL][0] == "7"
+
+
+def test_refresh_counts_a_new_cultivation_entry(dashboard: DashboardPage, ctx: AppContext) -> None:
+    assert dashboard.select("ZJTX_POOL", 2017, 2020)
+    add_qingtian_entry(ctx, 2018)
+    dashboard.refresh()
+    # The selection survives the refresh.
+    assert dashboard.selected_period() == ("ZJTX_POOL", 2017, 2020)
+    shown = unit_cells(dashboard)
+    assert shown["青田县"] == ("150", "1", "0.7%")
+    assert shown["缙云县"] == ("150", "0", "0.0%")
+    assert shown[TOTAL_LABEL] == ("900", "1", "0.1%")
+    # 2018 lies in the 2018 period too.
+    assert dashboard.select("ZJTX_POOL", 2018, 2018)
+    assert unit_cells(dashboard)["青田县"] == ("40", "1", "2.5%")
+
+
+def test_county_installation_sees_only_its_unit(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], county_ctx: AppContext
+) -> None:
+    dashboard = make_window(county_ctx).dashboard
+    assert dashboard.select("ZJTX_POOL", 2017, 2020)
+    assert list(unit_cells(dashboard)) == ["青田县"]
+    assert unit_cells(dashboard)["青田县"] == ("150", "0", "0.0%")
+    assert "青田县" in dashboard.subtitle_label.text()
+    assert dashboard.select("YXGJ_PROV_POOL", 2018, 2018)
+    assert unit_cells(dashboard) == {"青田县": ("1", "0", "0.0%")}
+    # Its chart compares the county's own targets: two programs, two periods each.
+    qtbot.waitUntil(lambda: len(dashboard.chart.labels_shown) == 4)
+    assert dashboard.chart.labels_shown[0] == "省“专精特新”培育库企业\n2017—2020年"
+
+
+def test_chart_shows_the_units_of_the_table(qtbot: QtBot, dashboard: DashboardPage) -> None:
+    assert dashboard.select("ZJTX_POOL", 2017, 2020)
+    qtbot.waitUntil(lambda: dashboard.chart.is_drawn and len(dashboard.chart.labels_shown) == 10)
+    assert dashboard.chart.labels_shown[0] == "丽水经济技术开发区"
+    assert TOTAL_LABEL not in dashboard.chart.labels_shown
+
+
+def test_empty_target_table_says_so(make_window: Callable[..., MainWindow], ctx: AppContext) -> None:
+    from sqlalchemy import delete
+
+    from zjtx_desktop.models import Target
+
+    with transaction(ctx.sessions) as session:
+        session.execute(delete(Target))
+    dashboard = make_window(ctx).dashboard
+    assert dashboard.model.rowCount() == 0
+    assert dashboard.table_stack.currentWidget() is dashboard.empty_label
+    assert not dashboard.program_combo.isEnabled()
+
+
+def test_returning_to_the_dashboard_shows_new_entries(make_window: Callable[..., MainWindow], ctx: AppContext) -> None:
+    window = make_window(ctx)
+    window.show_page("enterprises")
+    add_qingtian_entry(ctx, 2019)
+    window.show_page("dashboard")
+    assert unit_cells(window.dashboard)["青田县"] == ("150", "1", "0.7%")

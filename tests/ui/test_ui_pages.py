@@ -1,0 +1,56 @@
+"""The other pages: 系统管理 shows real facts, 目标任务 the targets, the rest say what they will hold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QAbstractButton
+
+from ui.main_window import MainWindow
+from ui.pages.admin import AdminPage
+from ui.pages.placeholder import PLANNED, PlannedPage
+from ui.pages.targets import TargetsPage
+from zjtx_desktop import __version__
+from zjtx_desktop.context import AppContext
+from zjtx_desktop.migrations import migration_state
+
+
+def test_admin_shows_installation_database_revision_and_version(
+    make_window: Callable[..., MainWindow], ctx: AppContext
+) -> None:
+    page = make_window(ctx).show_page("admin")
+    assert isinstance(page, AdminPage)
+    assert "丽水市" in page.fact("本机单位")
+    assert page.fact("单位名称") == "丽水市经济和信息化局"
+    assert page.fact("数据库位置") == str(ctx.location.sqlite_path)
+    revision = migration_state(ctx.location).current
+    assert revision and page.fact("数据库结构版本").startswith(revision)
+    assert page.fact("程序版本") == __version__
+
+
+def test_targets_page_lists_the_annex(make_window: Callable[..., MainWindow], ctx: AppContext) -> None:
+    page = make_window(ctx).show_page("targets")
+    assert isinstance(page, TargetsPage)
+    model = page.model
+    assert model.rowCount() == 37
+    first = [str(model.index(0, column).data()) for column in range(model.columnCount())]
+    assert first[:5] == ["丽水经济技术开发区", "省“专精特新”培育库企业", "2017—2020年", "80", "丽政办发〔2018〕61号"]
+
+
+def test_targets_page_of_a_county_lists_its_own(make_window: Callable[..., MainWindow], county_ctx: AppContext) -> None:
+    page = make_window(county_ctx).show_page("targets")
+    assert isinstance(page, TargetsPage)
+    units = {page.model.index(row, 0).data() for row in range(page.model.rowCount())}
+    assert units == {"青田县"}
+    assert page.model.rowCount() == 4
+
+
+def test_planned_pages_say_what_will_come_and_offer_no_buttons(
+    make_window: Callable[..., MainWindow], ctx: AppContext
+) -> None:
+    window = make_window(ctx)
+    for name, note in PLANNED.items():
+        page = window.show_page(name)
+        assert isinstance(page, PlannedPage)
+        assert page.note.text() == note
+        assert page.findChildren(QAbstractButton) == []
