@@ -198,3 +198,23 @@ def test_gui_without_a_display_says_so(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert_one_chinese_line(result)
     assert "图形显示" in result.stderr
+
+
+def test_screenshot_writes_a_png_of_the_page(tmp_path: Path) -> None:
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    out = tmp_path / "首页.png"
+    result = run("--db", str(db), "screenshot", "dashboard", "--out", str(out), env={"QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    header = out.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+    assert (width, height) == (1366, 768)
+
+
+def test_screenshot_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    result = run("--db", str(db), "screenshot", "admin", "--out", str(tmp_path / "无" / "x.png"))
+    assert result.returncode == 1
+    assert_one_chinese_line(result)
