@@ -24,8 +24,10 @@ _TABLES = {"enterprises": "enterprise", "cultivations": "cultivation", "annual_r
 
 
 def generator_fingerprint() -> str:
-    """Changes whenever the generator does, so that an outdated database is made again."""
+    """Changes whenever the generator or the schema does, so that an outdated database is made again."""
     source = (ROOT / "zjtx_desktop" / "demo.py").read_bytes()
+    for migration in sorted((ROOT / "db" / "migrations" / "versions").glob("*.py")):
+        source += migration.read_bytes()
     return hashlib.sha256(source + f"{COUNT}:{SEED}".encode()).hexdigest()[:16]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import sys
 import traceback
@@ -300,6 +301,11 @@ def main(argv: Sequence[str] | None = None, gui: GuiEntry | None = None) -> int:
         return EXIT_USAGE
     except UserError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    except BrokenPipeError:
+        # The reader went away (`progress | head`): nothing left to say to it, and no error to log.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_PROBLEM
     except KeyboardInterrupt:
         print("已取消。", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import socket
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from zjtx_desktop.database import (
     DatabaseLocation,
     check_sqlite_path,
     make_engine,
+    optimize_on_close,
     session_factory,
     transaction,
 )
@@ -40,6 +42,9 @@ class AppContext:
     seed_result: SeedResult = field(default_factory=SeedResult)
 
     def close(self) -> None:
+        # Closing must not fail just because the planner statistics could not be refreshed.
+        with contextlib.suppress(Exception):
+            optimize_on_close(self.engine)
         self.engine.dispose()
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from zjtx_desktop import uscc
+from zjtx_desktop.database import refresh_statistics
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.models import AnnualReport, Base, Cultivation, Enterprise, HelpVisit, Program, Region, Target
 from zjtx_desktop.pinyin import initials
@@ -1014,6 +1015,7 @@ def generate_demo(
     annual = writer.write_all(
         _table(AnnualReport), _ANNUAL_COLUMNS, annual_rows, stage(45, 100, expected, "正在生成年度监测数据…")
     )
+    refresh_statistics(session)
     report(100, "演示数据已生成")
     return DemoSummary(len(firms), cultivations, annual, visits)
 

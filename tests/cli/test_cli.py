@@ -218,3 +218,21 @@ def test_screenshot_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
     result = run("--db", str(db), "screenshot", "admin", "--out", str(tmp_path / "无" / "x.png"))
     assert result.returncode == 1
     assert_one_chinese_line(result)
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(tmp_path: Path) -> None:
+    """`main.py progress | head -1`: the closed pipe must not be reported as an internal error."""
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "--db", str(db), "progress"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `head` exiting before the program has written anything
+    stderr = process.stderr.read().decode("utf-8")
+    process.wait(timeout=120)
+    assert "内部错误" not in stderr and "Traceback" not in stderr

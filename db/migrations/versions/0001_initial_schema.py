@@ -150,6 +150,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_enterprise_initials', ['name_initials'], unique=False)
         batch_op.create_index('ix_enterprise_name', ['name'], unique=False)
         batch_op.create_index('ix_enterprise_region_deleted', ['region_code', 'deleted_at'], unique=False)
+        batch_op.create_index('ix_enterprise_unit_lookup', ['id', 'region_code', 'deleted_at'], unique=False)
 
     op.create_table('target',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -263,7 +264,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('cultivation', schema=None) as batch_op:
         batch_op.create_index('ix_cultivation_enterprise', ['enterprise_id'], unique=False)
-        batch_op.create_index('ix_cultivation_program_year', ['program_code', 'year'], unique=False)
+        batch_op.create_index('ix_cultivation_program_year', ['program_code', 'year', 'enterprise_id'], unique=False)
 
     op.create_table('help_visit',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -307,6 +308,7 @@ def downgrade() -> None:
     op.drop_table('task_progress')
     op.drop_table('target')
     with op.batch_alter_table('enterprise', schema=None) as batch_op:
+        batch_op.drop_index('ix_enterprise_unit_lookup')
         batch_op.drop_index('ix_enterprise_region_deleted')
         batch_op.drop_index('ix_enterprise_name')
         batch_op.drop_index('ix_enterprise_initials')
