@@ -16,7 +16,7 @@ from zjtx_desktop import uscc
 from zjtx_desktop.database import refresh_statistics
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.models import AnnualReport, Base, Cultivation, Enterprise, HelpVisit, Program, Region, Target
-from zjtx_desktop.pinyin import initials
+from zjtx_desktop.search_text import enterprise_search_text, name_initials
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -414,7 +414,8 @@ class _EnterpriseMaker:
         leading = scale == ABOVE and rng.random() < 0.4
         town = rng.choice(unit.towns)
         road = rng.choice(_ROADS)
-        initials_text = initials(name)
+        initials_text = name_initials(name)
+        address = f"浙江省{unit.county}{town}{road}{rng.randrange(1, 300)}号"
         email = None
         if rng.random() < 0.35:
             domain = rng.choice(("163.com", "126.com", "sina.com"))
@@ -428,8 +429,8 @@ class _EnterpriseMaker:
         updated = max(created, dt.datetime(2024, 4, 20, 10) + dt.timedelta(minutes=index % 600))
         # fmt: off
         self.rows.append([
-            code, name, initials_text, unit.code, registered_on, _nice(capital), industry,
-            size_class(employees, revenue), scale, f"浙江省{unit.county}{town}{road}{rng.randrange(1, 300)}号",
+            code, name, initials_text, enterprise_search_text(name, code, address), unit.code, registered_on,
+            _nice(capital), industry, size_class(employees, revenue), scale, address,
             people.name(), people.name(), people.phone(), email, employees, round(employees * rd_share),
             "、".join(products), niche,
             round(rng.uniform(0.5, 25), 1) if leading else None, rng.randint(1, 30) if leading else None,
@@ -445,7 +446,7 @@ class _EnterpriseMaker:
 
 
 _ENTERPRISE_COLUMNS = (
-    "uscc", "name", "name_initials", "region_code", "registered_on", "registered_capital", "industry_code",
+    "uscc", "name", "name_initials", "search_text", "region_code", "registered_on", "registered_capital", "industry_code",
     "size_class", "scale_type", "address", "legal_representative", "contact_person", "phone", "email",
     "employees", "rd_staff", "main_products", "niche_market", "market_share", "market_rank", "is_listed",
     "own_trademark", "zhejiang_made", "certifications", "rd_institution_level", "digital_level",

@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.Column('uscc', sa.String(length=18), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('name_initials', sa.String(length=100), nullable=False),
+    sa.Column('search_text', sa.String(length=400), server_default='', nullable=False),
     sa.Column('region_code', sa.String(length=12), nullable=False),
     sa.Column('registered_on', sa.Date(), nullable=True),
     sa.Column('registered_capital', sa.Float(), nullable=True),
@@ -147,8 +148,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('uscc', name=op.f('uq_enterprise_uscc'))
     )
     with op.batch_alter_table('enterprise', schema=None) as batch_op:
-        batch_op.create_index('ix_enterprise_initials', ['name_initials'], unique=False)
-        batch_op.create_index('ix_enterprise_name', ['name'], unique=False)
+        batch_op.create_index('ix_enterprise_search', ['deleted_at', 'name', 'search_text', 'name_initials'], unique=False)
         batch_op.create_index('ix_enterprise_region_deleted', ['region_code', 'deleted_at'], unique=False)
         batch_op.create_index('ix_enterprise_unit_lookup', ['id', 'region_code', 'deleted_at'], unique=False)
 
@@ -310,8 +310,7 @@ def downgrade() -> None:
     with op.batch_alter_table('enterprise', schema=None) as batch_op:
         batch_op.drop_index('ix_enterprise_unit_lookup')
         batch_op.drop_index('ix_enterprise_region_deleted')
-        batch_op.drop_index('ix_enterprise_name')
-        batch_op.drop_index('ix_enterprise_initials')
+        batch_op.drop_index('ix_enterprise_search')
 
     op.drop_table('enterprise')
     op.drop_table('setting')

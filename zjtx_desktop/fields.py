@@ -1,0 +1,203 @@
+"""Field specifications: one description per field drives forms, validation, templates, import and export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Literal
+
+FieldKind = Literal["text", "int", "float", "date", "bool", "choice", "uscc", "region", "industry", "phone", "email"]
+
+SIZE_CLASSES = ("大型", "中型", "小型", "微型")
+SCALE_TYPES = ("规上", "规下", "个体工业")
+RD_INSTITUTION_LEVELS = ("无", "县级", "市级", "省级", "国家级")
+DIGITAL_LEVELS = ("初级", "中级", "高级", "示范")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field: how it is labelled, typed, constrained and grouped."""
+
+    key: str  # the model attribute
+    label: str  # Chinese label without unit
+    kind: FieldKind = "text"
+    unit: str | None = None  # 万元, 亩, 人, % … shown in headers and beside inputs
+    required: bool = False
+    section: str = ""
+    choices: tuple[str, ...] = ()
+    min_value: float | None = None
+    max_value: float | None = None
+    max_length: int | None = None
+    synonyms: tuple[str, ...] = ()  # other header texts seen in spreadsheets
+    hint: str = ""
+
+    @property
+    def header(self) -> str:
+        """The column header with its unit, as templates and exports write it: 注册资本(万元)."""
+        return f"{self.label}({self.unit})" if self.unit else self.label
+
+
+ENTERPRISE_SECTIONS = ("基本信息", "规模与行业", "联系方式", "产品与市场", "创新与品牌", "培育服务")
+
+ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "name",
+        "企业名称",
+        required=True,
+        section="基本信息",
+        max_length=100,
+        synonyms=("单位名称", "企业全称", "公司名称"),
+    ),
+    FieldSpec(
+        "uscc",
+        "统一社会信用代码",
+        kind="uscc",
+        required=True,
+        section="基本信息",
+        synonyms=("社会信用代码", "信用代码", "统一代码", "组织机构代码"),
+        hint="18位，字母大写；常见的小写、空格、全角字符和字母O会自动纠正",
+    ),
+    FieldSpec(
+        "region_code",
+        "所属单位",
+        kind="region",
+        required=True,
+        section="基本信息",
+        synonyms=("所在地区", "县（市、区）", "地区", "属地"),
+    ),
+    FieldSpec("registered_on", "成立日期", kind="date", section="基本信息", synonyms=("注册日期", "成立时间")),
+    FieldSpec(
+        "registered_capital",
+        "注册资本",
+        kind="float",
+        unit="万元",
+        section="基本信息",
+        min_value=0,
+        max_value=10_000_000,
+    ),
+    FieldSpec("legal_representative", "法定代表人", section="基本信息", max_length=40, synonyms=("法人代表", "法人")),
+    FieldSpec("address", "注册地址", section="基本信息", max_length=200, synonyms=("地址", "企业地址", "生产经营地址")),
+    FieldSpec(
+        "industry_code",
+        "所属行业",
+        kind="industry",
+        section="规模与行业",
+        synonyms=("行业", "行业代码", "国民经济行业"),
+    ),
+    FieldSpec(
+        "scale_type",
+        "企业类型",
+        kind="choice",
+        choices=SCALE_TYPES,
+        section="规模与行业",
+        synonyms=("规上规下", "是否规上"),
+    ),
+    FieldSpec(
+        "size_class",
+        "企业规模",
+        kind="choice",
+        choices=SIZE_CLASSES,
+        section="规模与行业",
+        synonyms=("规模", "企业规模类型"),
+    ),
+    FieldSpec(
+        "employees",
+        "从业人员",
+        kind="int",
+        unit="人",
+        section="规模与行业",
+        min_value=0,
+        max_value=1_000_000,
+        synonyms=("职工人数", "员工人数"),
+    ),
+    FieldSpec("rd_staff", "研发人员", kind="int", unit="人", section="规模与行业", min_value=0, max_value=1_000_000),
+    FieldSpec("contact_person", "联系人", section="联系方式", max_length=40),
+    FieldSpec(
+        "phone",
+        "联系电话",
+        kind="phone",
+        section="联系方式",
+        synonyms=("电话", "手机", "联系方式"),
+        hint="座机带区号（如 0578-2123456）或11位手机号",
+    ),
+    FieldSpec("email", "电子邮箱", kind="email", section="联系方式", max_length=100, synonyms=("邮箱", "E-mail")),
+    FieldSpec("main_products", "主导产品", section="产品与市场", max_length=200, hint="不超过3个，用顿号分隔"),
+    FieldSpec("niche_market", "细分市场", section="产品与市场", max_length=200),
+    FieldSpec(
+        "market_share", "细分市场占有率", kind="float", unit="%", section="产品与市场", min_value=0, max_value=100
+    ),
+    FieldSpec("market_rank", "细分市场排名", kind="int", section="产品与市场", min_value=1, max_value=100_000),
+    FieldSpec("is_listed", "是否上市", kind="bool", section="产品与市场"),
+    FieldSpec("own_trademark", "自主商标", kind="bool", section="创新与品牌", synonyms=("是否有自主商标",)),
+    FieldSpec(
+        "zhejiang_made", "浙江制造认证", kind="bool", section="创新与品牌", synonyms=("“浙江制造”认证", "浙江制造")
+    ),
+    FieldSpec("certifications", "管理体系认证", section="创新与品牌", max_length=200),
+    FieldSpec(
+        "rd_institution_level", "研发机构级别", kind="choice", choices=RD_INSTITUTION_LEVELS, section="创新与品牌"
+    ),
+    FieldSpec("digital_level", "数字化水平", kind="choice", choices=DIGITAL_LEVELS, section="创新与品牌"),
+    FieldSpec("help_officer", "联系干部", section="培育服务", max_length=40, synonyms=("帮扶干部", "联系人干部")),
+    FieldSpec("note", "备注", section="培育服务", max_length=2000),
+)
+
+ENTERPRISE_FIELD_BY_KEY = {spec.key: spec for spec in ENTERPRISE_FIELDS}
+
+_LANDLINE = re.compile(r"^(?:\(0\d{2,3}\)|0\d{2,3})[- ]?\d{7,8}(?:[-转]\d{1,6})?$")
+_MOBILE = re.compile(r"^(?:\+?86[- ]?)?1[3-9]\d{9}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def clean_text(value: str) -> str:
+    """Full-width letters and digits to ordinary ones, stray spaces and line breaks removed at the ends."""
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def is_valid_phone(text: str) -> bool:
+    compact = re.sub(r"\s+", "", clean_text(text))  # NFKC already turned （） into ()
+    return bool(_LANDLINE.match(compact) or _MOBILE.match(compact))
+
+
+def is_valid_email(text: str) -> bool:
+    return bool(_EMAIL.match(clean_text(text)))
+
+
+def check_value(spec: FieldSpec, value: Any, *, today: dt.date) -> str | None:
+    """A Chinese message when a typed value breaks the field's own rules, else None.
+
+    Rules that need the database (unknown unit, duplicate code) are the services' business.
+    """
+    if value is None or value == "":
+        return f"{spec.label}不能为空" if spec.required else None
+    if spec.kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{spec.label}应为数字"
+        if spec.kind == "int" and not float(value).is_integer():
+            return f"{spec.label}应为整数"
+        if spec.min_value is not None and value < spec.min_value:
+            return f"{spec.label}不能小于 {spec.min_value:g}" if spec.min_value else f"{spec.label}不能为负数"
+        if spec.max_value is not None and value > spec.max_value:
+            return f"{spec.label}不能大于 {spec.max_value:g}{spec.unit or ''}"
+    elif spec.kind == "date":
+        if not isinstance(value, dt.date):
+            return f"{spec.label}应为日期"
+        if value > today:
+            return f"{spec.label}不能晚于今天（{today.isoformat()}）"
+        if value.year < 1900:
+            return f"{spec.label}早于1900年，请核对"
+    elif spec.kind == "bool":
+        if not isinstance(value, bool):
+            return f"{spec.label}应为“是”或“否”"
+    elif spec.kind == "choice":
+        if value not in spec.choices:
+            return f"{spec.label}应为{'、'.join(spec.choices)}之一"
+    elif isinstance(value, str):
+        if spec.max_length is not None and len(value) > spec.max_length:
+            return f"{spec.label}过长（最多 {spec.max_length} 字，现为 {len(value)} 字）"
+        if spec.kind == "phone" and not is_valid_phone(value):
+            return f"{spec.label}“{value}”格式不对：座机请带区号（如 0578-2123456），手机为11位数字"
+        if spec.kind == "email" and not is_valid_email(value):
+            return f"{spec.label}“{value}”不是有效的邮箱地址"
+    return None
