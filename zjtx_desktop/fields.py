@@ -8,7 +8,9 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
-FieldKind = Literal["text", "int", "float", "date", "bool", "choice", "uscc", "region", "industry", "phone", "email"]
+FieldKind = Literal[
+    "text", "int", "float", "date", "bool", "choice", "uscc", "region", "industry", "program", "phone", "email"
+]
 
 SIZE_CLASSES = ("大型", "中型", "小型", "微型")
 SCALE_TYPES = ("规上", "规下", "个体工业")
@@ -32,6 +34,7 @@ class FieldSpec:
     max_length: int | None = None
     synonyms: tuple[str, ...] = ()  # other header texts seen in spreadsheets
     hint: str = ""
+    allow_future: bool = False  # dates: a deadline may lie ahead, a founding date may not
 
     @property
     def header(self) -> str:
@@ -183,7 +186,7 @@ def check_value(spec: FieldSpec, value: Any, *, today: dt.date) -> str | None:
     elif spec.kind == "date":
         if not isinstance(value, dt.date):
             return f"{spec.label}应为日期"
-        if value > today:
+        if value > today and not spec.allow_future:
             return f"{spec.label}不能晚于今天（{today.isoformat()}）"
         if value.year < 1900:
             return f"{spec.label}早于1900年，请核对"
@@ -201,3 +204,69 @@ def check_value(spec: FieldSpec, value: Any, *, today: dt.date) -> str | None:
         if spec.kind == "email" and not is_valid_email(value):
             return f"{spec.label}“{value}”不是有效的邮箱地址"
     return None
+
+
+CULTIVATION_STATUSES = ("培育中", "已认定", "已升级", "已退出")
+VISIT_KINDS = ("走访", "电话", "座谈", "现场办公", "线上")
+VISIT_STATUSES = ("办理中", "已办结")
+
+CULTIVATION_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("program_code", "培育层级", kind="program", required=True, synonyms=("层级", "培育类别", "入库类别")),
+    FieldSpec(
+        "year", "入库年份", kind="int", required=True, min_value=2000, max_value=2100, synonyms=("年份", "入库年度")
+    ),
+    FieldSpec("batch", "批次", max_length=20),
+    FieldSpec("document_no", "文号", max_length=60, synonyms=("认定文号", "发文文号")),
+    FieldSpec("entered_on", "入库日期", kind="date", synonyms=("认定日期", "公布日期")),
+    FieldSpec("status", "状态", kind="choice", choices=CULTIVATION_STATUSES, required=True),
+    FieldSpec("exited_on", "退出日期", kind="date"),
+    FieldSpec("exit_reason", "退出原因", max_length=200),
+    FieldSpec("note", "备注", max_length=2000),
+)
+
+ANNUAL_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("year", "年度", kind="int", required=True, min_value=2000, max_value=2100),
+    FieldSpec("revenue", "营业收入", kind="float", unit="万元", min_value=0),
+    FieldSpec("main_revenue", "主营业务收入", kind="float", unit="万元", min_value=0),
+    FieldSpec("gross_output", "工业总产值", kind="float", unit="万元", min_value=0),
+    FieldSpec("value_added", "工业增加值", kind="float", unit="万元"),
+    FieldSpec("total_profit", "利润总额", kind="float", unit="万元"),
+    FieldSpec("net_profit", "净利润", kind="float", unit="万元"),
+    FieldSpec(
+        "tax_paid", "税收实际贡献", kind="float", unit="万元", min_value=0, synonyms=("实缴税金", "实缴税收", "税收")
+    ),
+    FieldSpec("export_value", "出口额", kind="float", unit="万元", min_value=0),
+    FieldSpec("total_assets", "资产总额", kind="float", unit="万元", min_value=0),
+    FieldSpec("total_liabilities", "负债总额", kind="float", unit="万元", min_value=0),
+    FieldSpec("rd_expense", "研发费用", kind="float", unit="万元", min_value=0, synonyms=("研发投入", "R&D经费")),
+    FieldSpec(
+        "employees_avg", "从业人员年平均数", kind="int", unit="人", min_value=0, synonyms=("从业人员", "年平均从业人员")
+    ),
+    FieldSpec("rd_staff", "研发人员", kind="int", unit="人", min_value=0),
+    FieldSpec("land_area", "用地面积", kind="float", unit="亩", min_value=0, synonyms=("占地面积", "土地面积")),
+    FieldSpec("energy_use", "综合能耗", kind="float", unit="吨标煤", min_value=0),
+    FieldSpec("electricity", "用电量", kind="float", unit="万千瓦时", min_value=0),
+    FieldSpec("cod", "化学需氧量排放", kind="float", unit="吨", min_value=0),
+    FieldSpec("so2", "二氧化硫排放", kind="float", unit="吨", min_value=0),
+    FieldSpec("nh3n", "氨氮排放", kind="float", unit="吨", min_value=0),
+    FieldSpec("nox", "氮氧化物排放", kind="float", unit="吨", min_value=0),
+    FieldSpec("nc_rate", "装备数控化率", kind="float", unit="%", min_value=0, max_value=100),
+    FieldSpec("patents_invention", "发明专利", kind="int", unit="件", min_value=0),
+    FieldSpec("patents_utility", "实用新型专利", kind="int", unit="件", min_value=0),
+    FieldSpec("patents_design", "外观设计专利", kind="int", unit="件", min_value=0),
+    FieldSpec("software_copyrights", "软件著作权", kind="int", unit="件", min_value=0),
+    FieldSpec("standards_led", "主导制定标准", kind="int", unit="项", min_value=0),
+    FieldSpec("safety_incidents", "安全生产事故", kind="int", unit="起", min_value=0),
+    FieldSpec("env_penalties", "环境违法处罚", kind="int", unit="次", min_value=0),
+)
+
+VISIT_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("visited_on", "走访日期", kind="date", required=True, synonyms=("日期", "帮扶日期")),
+    FieldSpec("officer", "联系干部", required=True, max_length=40, synonyms=("帮扶干部", "走访人")),
+    FieldSpec("kind", "方式", kind="choice", choices=VISIT_KINDS, required=True, synonyms=("帮扶方式", "走访方式")),
+    FieldSpec("problem", "反映问题", max_length=2000, synonyms=("企业诉求", "存在问题")),
+    FieldSpec("action", "办理情况", max_length=2000, synonyms=("帮扶措施", "解决情况")),
+    FieldSpec("status", "办理状态", kind="choice", choices=VISIT_STATUSES, required=True),
+    FieldSpec("deadline", "办结时限", kind="date", allow_future=True),
+    FieldSpec("closed_on", "办结日期", kind="date"),
+)

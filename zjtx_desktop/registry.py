@@ -18,7 +18,15 @@ from sqlalchemy.orm.exc import StaleDataError
 from zjtx_desktop import uscc
 from zjtx_desktop.audit import record
 from zjtx_desktop.errors import UserError
-from zjtx_desktop.fields import ENTERPRISE_FIELD_BY_KEY, ENTERPRISE_FIELDS, check_value, clean_text
+from zjtx_desktop.fields import (
+    ANNUAL_FIELDS,
+    CULTIVATION_FIELDS,
+    ENTERPRISE_FIELD_BY_KEY,
+    ENTERPRISE_FIELDS,
+    VISIT_FIELDS,
+    check_value,
+    clean_text,
+)
 from zjtx_desktop.models import AuditEntry, Enterprise, Industry, Region, utcnow
 from zjtx_desktop.search_text import enterprise_search_text, name_initials
 
@@ -371,6 +379,7 @@ ACTION_LABELS = {
     "recycle": "删除到回收站",
     "restore": "从回收站恢复",
     "purge": "彻底删除",
+    "delete": "删除",
     "import": "导入",
 }
 ENTITY_LABELS = {
@@ -381,7 +390,10 @@ ENTITY_LABELS = {
 }
 
 
-FIELD_LABELS = {spec.key: spec.label for spec in ENTERPRISE_FIELDS}
+# Child records' fields first, so the enterprise's own labels win where a key is shared.
+FIELD_LABELS = {
+    spec.key: spec.label for spec in (*VISIT_FIELDS, *ANNUAL_FIELDS, *CULTIVATION_FIELDS, *ENTERPRISE_FIELDS)
+}
 
 
 def _label(key: str) -> str:
