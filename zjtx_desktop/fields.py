@@ -68,7 +68,7 @@ ENTERPRISE_FIELDS: tuple[FieldSpec, ...] = (
         kind="region",
         required=True,
         section="基本信息",
-        synonyms=("所在地区", "县（市、区）", "地区", "属地"),
+        synonyms=("所属地区", "所在地区", "县（市、区）", "所在县（市、区）", "地区", "属地", "县区"),
     ),
     FieldSpec("registered_on", "成立日期", kind="date", section="基本信息", synonyms=("注册日期", "成立时间")),
     FieldSpec(

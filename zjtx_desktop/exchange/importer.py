@@ -1,0 +1,774 @@
+"""Importing a workbook: plan first (every row new, updated, unchanged, rejected or skipped, with the
+reason), then commit all of it in one transaction as an ImportBatch that can be undone.
+
+Rules a clerk can rely on:
+- rows are matched by their keys (enterprises by 统一社会信用代码; annual rows by code and year …);
+- an empty cell never erases what is stored (a partial list only adds what it knows);
+- the same key twice in one file with different content: the later row is rejected, naming the earlier;
+- nothing is written unless every row is valid, or `skip_invalid` commits the valid ones;
+- importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from openpyxl.utils import get_column_letter
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.orm import Session
+
+from zjtx_desktop.errors import UserError
+from zjtx_desktop.exchange.layout import SheetLayout, detect_layout, expected_headers
+from zjtx_desktop.exchange.reading import RawSheet, UnusableFile, read_workbook
+from zjtx_desktop.exchange.sheets import SheetSpec
+from zjtx_desktop.exchange.values import Lookups, ParseOptions, parse_cell
+from zjtx_desktop.fields import check_value
+from zjtx_desktop.models import (
+    AnnualReport,
+    AuditEntry,
+    Cultivation,
+    Enterprise,
+    HelpVisit,
+    ImportBatch,
+    Target,
+    utcnow,
+)
+from zjtx_desktop.search_text import enterprise_search_text, name_initials
+
+Action = Literal["new", "update", "unchanged", "error", "skipped", "conflict"]
+ACTION_LABELS: dict[str, str] = {
+    "new": "新增",
+    "update": "更新",
+    "unchanged": "不变",
+    "error": "错误",
+    "skipped": "跳过",
+    "conflict": "冲突",
+}
+SUMMARY_WORDS = ("合计", "总计", "小计", "合 计", "总 计")
+FOOTNOTE_PREFIXES = ("注", "说明", "备注", "填表", "制表", "审核", "单位负责人", "联系人", "联系电话", "数据来源")
+ProgressFn = Callable[[int, int, str], None]
+CancelFn = Callable[[], bool]
+
+MODELS: dict[str, Any] = {
+    "enterprises": Enterprise,
+    "cultivation": Cultivation,
+    "monitoring": AnnualReport,
+    "visits": HelpVisit,
+    "targets": Target,
+}
+AUDIT_ENTITIES = {
+    "enterprises": "enterprise",
+    "cultivation": "cultivation",
+    "monitoring": "annual_report",
+    "visits": "help_visit",
+    "targets": "target",
+}
+# Enterprises first: the other sheets refer to them by code.
+COMMIT_ORDER = ("enterprises", "targets", "cultivation", "monitoring", "visits")
+
+
+class ImportCancelled(UserError):
+    pass
+
+
+@dataclass(frozen=True)
+class CellError:
+    """One rejected value: where it is (as Excel shows it), what it was, and why."""
+
+    sheet: str
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class RowPlan:
+    sheet: str
+    kind: str
+    row: int  # as Excel numbers it
+    action: Action
+    key: tuple[Any, ...] = ()
+    values: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    errors: list[CellError] = field(default_factory=list)
+    note: str = ""
+    target_id: int | None = None
+    target_version: int | None = None
+    raw: list[Any] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self.action]
+
+
+@dataclass
+class SheetPlan:
+    name: str
+    spec: SheetSpec
+    layout: SheetLayout
+    rows: list[RowPlan] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    """Everything an import would do, before anything is written."""
+
+    file_name: str
+    file_hash: str
+    sheets: list[SheetPlan]
+    warnings: list[str] = field(default_factory=list)
+
+    def rows(self, *actions: Action) -> Iterable[RowPlan]:
+        for sheet in self.sheets:
+            for row in sheet.rows:
+                if not actions or row.action in actions:
+                    yield row
+
+    def count(self, *actions: Action) -> int:
+        return sum(1 for _ in self.rows(*actions))
+
+    @property
+    def errors(self) -> list[CellError]:
+        return [error for row in self.rows("error") for error in row.errors]
+
+    @property
+    def kind(self) -> str:
+        return "、".join(sheet.spec.name for sheet in self.sheets)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    batch_id: int | None
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    skipped: int
+    committed: bool
+
+
+def _table(model: Any) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --- reading rows --------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _skip_reason(cells: list[Any], key_columns: list[int]) -> str | None:
+    """Blank rows, 合计 rows and footnotes are skipped, not rejected."""
+    filled = [c for c in cells if not _blank(c)]
+    if not filled:
+        return "空行"
+    first = str(filled[0]).replace(" ", "").replace("\u3000", "")
+    if any(first.startswith(word.replace(" ", "")) for word in SUMMARY_WORDS):
+        return "合计行"
+    keys_empty = all(index >= len(cells) or _blank(cells[index]) for index in key_columns)
+    if keys_empty and len(filled) <= 2 and isinstance(filled[0], str) and first.startswith(FOOTNOTE_PREFIXES):
+        return "表尾说明"
+    if keys_empty and len(filled) == 1 and isinstance(filled[0], str) and len(first) > 15:
+        return "表尾说明"
+    return None
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _parse_rows(
+    layout: SheetLayout,
+    lookups: Lookups,
+    options: ParseOptions,
+    today: dt.date,
+    default_unit: str | None,
+) -> list[RowPlan]:
+    spec = layout.spec
+    plans: list[RowPlan] = []
+    key_columns = [c.index for c in layout.columns if c.spec.key in spec.match_keys]
+    columns = [(c, get_column_letter(c.index + 1)) for c in layout.columns]
+    for offset, cells in enumerate(layout.sheet.rows[layout.first_data_row :]):
+        excel_row = layout.first_data_row + offset + 1
+        reason = _skip_reason(cells, key_columns)
+        if reason:
+            if reason != "空行":
+                plans.append(RowPlan(layout.sheet.name, spec.kind, excel_row, "skipped", note=reason, raw=list(cells)))
+            continue
+        values: dict[str, Any] = {}
+        errors: list[CellError] = []
+        for column, letter in columns:
+            raw = cells[column.index] if column.index < len(cells) else ""
+            parsed = parse_cell(column.spec, raw, lookups, options)
+            if parsed.error:
+                errors.append(
+                    CellError(
+                        layout.sheet.name, excel_row, letter, _display(raw), f"{column.spec.label}：{parsed.error}"
+                    )
+                )
+                continue
+            value = parsed.value
+            if column.factor != 1.0 and isinstance(value, int | float):
+                value = round(value * column.factor, 6)
+            if column.spec.key == "updated_at":
+                values["updated_at"] = value
+                continue
+            message = check_value(column.spec, value, today=today)
+            if message:
+                errors.append(CellError(layout.sheet.name, excel_row, letter, _display(raw), message))
+                continue
+            values[column.spec.key] = value
+        if spec.kind == "enterprises" and values.get("region_code") is None and default_unit:
+            values["region_code"] = default_unit
+        for required in spec.columns:
+            if (
+                required.required
+                and values.get(required.key) is None
+                and not any(e.message.startswith(required.label) for e in errors)
+            ):
+                if required.key == "region_code" and spec.kind == "enterprises" and "region_code" not in layout.keys:
+                    message = "所属单位不能为空（表中没有“所属单位”列）"
+                else:
+                    message = f"{required.label}不能为空"
+                errors.append(CellError(layout.sheet.name, excel_row, _letter_of(layout, required.key), "", message))
+        key = tuple(values.get(k) for k in spec.match_keys)
+        plans.append(
+            RowPlan(
+                layout.sheet.name,
+                spec.kind,
+                excel_row,
+                "error" if errors else "new",
+                key,
+                values,
+                errors=errors,
+                raw=list(cells),
+            )
+        )
+    return plans
+
+
+def _letter_of(layout: SheetLayout, key: str) -> str:
+    for column in layout.columns:
+        if column.spec.key == key:
+            return str(get_column_letter(column.index + 1))
+    return ""
+
+
+def _reject(plan: RowPlan, message: str, column: str = "") -> None:
+    plan.action = "error"
+    plan.errors.append(CellError(plan.sheet, plan.row, column, "", message))
+
+
+def _mark_duplicates(plans: list[RowPlan]) -> None:
+    """Same key twice: identical rows are skipped, different ones rejected, naming the earlier row."""
+    seen: dict[tuple[Any, ...], RowPlan] = {}
+    for plan in plans:
+        if plan.action != "new" or any(k is None for k in plan.key):
+            continue
+        earlier = seen.get(plan.key)
+        if earlier is None:
+            seen[plan.key] = plan
+        elif earlier.values == plan.values:
+            plan.action, plan.note = "skipped", f"与第 {earlier.row} 行重复"
+        else:
+            _reject(plan, f"与第 {earlier.row} 行的关键字段相同但内容不同，已保留第 {earlier.row} 行")
+
+
+# --- matching against the database ------------------------------------------------------------
+
+
+def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing_enterprises(session: Session, codes: list[str]) -> dict[str, dict[str, Any]]:
+    table: Table = Enterprise.__table__  # type: ignore[assignment]
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(codes):
+        for row in session.connection().execute(select(table).where(table.c.uscc.in_(chunk))).mappings():
+            found[row["uscc"]] = dict(row)
+    return found
+
+
+def _compare(plan: RowPlan, stored: dict[str, Any], keys: Iterable[str]) -> None:
+    """Set the action to update or unchanged from the non-empty incoming values."""
+    changes = {
+        key: (stored.get(key), value)
+        for key in keys
+        if (value := plan.values.get(key)) is not None and key != "updated_at" and not _same(stored.get(key), value)
+    }
+    plan.target_id, plan.target_version = stored["id"], stored.get("version")
+    plan.changes = changes
+    plan.action = "update" if changes else "unchanged"
+
+
+def _same(old: Any, new: Any) -> bool:
+    if isinstance(old, float) or isinstance(new, float):
+        return old is not None and abs(float(old) - float(new)) <= 1e-9 * max(1.0, abs(float(new)))
+    if isinstance(old, dt.datetime) and isinstance(new, dt.date) and not isinstance(new, dt.datetime):
+        return old.date() == new
+    return bool(old == new)
+
+
+def _stale(plan: RowPlan, stored: dict[str, Any]) -> bool:
+    """A package row older than what is stored here: taking it would undo a newer correction."""
+    incoming, current = plan.values.get("updated_at"), stored.get("updated_at")
+    if not isinstance(incoming, str | dt.datetime) or not isinstance(current, dt.datetime):
+        return False
+    try:
+        stamp = incoming if isinstance(incoming, dt.datetime) else dt.datetime.fromisoformat(incoming)
+    except ValueError:
+        return False
+    return stamp < current
+
+
+def _plan_enterprises(session: Session, sheet: SheetPlan, scope_unit: str | None) -> dict[str, int | None]:
+    """Match enterprise rows; returns code → id (None for enterprises this file creates)."""
+    valid = [p for p in sheet.rows if p.action == "new"]
+    stored = _existing_enterprises(session, [p.values["uscc"] for p in valid])
+    known: dict[str, int | None] = {code: row["id"] for code, row in stored.items()}
+    for plan in valid:
+        code = plan.values["uscc"]
+        if scope_unit and plan.values.get("region_code") != scope_unit:
+            _reject(
+                plan,
+                f"该企业不属于本单位（{scope_unit}），县级安装只能导入本单位企业",
+                _letter_of(sheet.layout, "region_code"),
+            )
+            continue
+        current = stored.get(code)
+        if current is None:
+            known[code] = None
+            continue
+        if current["deleted_at"] is not None:
+            _reject(plan, f"“{current['name']}”在回收站中，请先恢复再导入", _letter_of(sheet.layout, "uscc"))
+            continue
+        _compare(plan, current, sheet.layout.keys)
+        if plan.action == "update" and _stale(plan, current):
+            plan.action, plan.note = "conflict", "表中数据比本机的旧"
+        elif plan.action == "update" and "region_code" in plan.changes:
+            plan.action, plan.note = "conflict", "同一企业来自不同单位"
+    return known
+
+
+def _plan_children(session: Session, sheet: SheetPlan, known: dict[str, int | None], scope_unit: str | None) -> None:
+    model = MODELS[sheet.spec.kind]
+    table: Table = model.__table__
+    valid = [p for p in sheet.rows if p.action == "new"]
+    codes = sorted({p.values["uscc"] for p in valid} - known.keys())
+    for code, row in _existing_enterprises(session, codes).items():
+        known[code] = None if row["deleted_at"] is not None else row["id"]
+        if scope_unit and row["region_code"] != scope_unit:
+            known[code] = -1
+    ids = sorted({i for i in known.values() if i is not None and i > 0})
+    stored: dict[tuple[Any, ...], dict[str, Any]] = {}
+    key_columns = [k for k in sheet.spec.match_keys if k != "uscc"]
+    for chunk in _chunks(ids):
+        for mapping in session.connection().execute(select(table).where(table.c.enterprise_id.in_(chunk))).mappings():
+            stored[(mapping["enterprise_id"], *(mapping[k] for k in key_columns))] = dict(mapping)
+    for plan in valid:
+        code = plan.values["uscc"]
+        if code not in known:
+            _reject(
+                plan, f"找不到统一社会信用代码为 {code} 的企业（请先导入企业信息）", _letter_of(sheet.layout, "uscc")
+            )
+            continue
+        enterprise_id = known[code]
+        if enterprise_id == -1:
+            _reject(plan, "该企业不属于本单位，县级安装只能导入本单位的数据", _letter_of(sheet.layout, "uscc"))
+            continue
+        if enterprise_id is None:
+            continue  # the enterprise is new in this very file: the row is new too
+        current = stored.get((enterprise_id, *(plan.values.get(k) for k in key_columns)))
+        if current is not None:
+            _compare(plan, current, sheet.layout.keys - {"uscc", "enterprise_name"})
+            if plan.action == "update" and _stale(plan, current):
+                plan.action, plan.note = "conflict", "表中数据比本机的旧"
+
+
+def _plan_targets(session: Session, sheet: SheetPlan) -> None:
+    valid = [p for p in sheet.rows if p.action == "new"]
+    stored = {(t.region_code, t.program_code, t.start_year, t.end_year): t for t in session.scalars(select(Target))}
+    for plan in valid:
+        if plan.values["start_year"] > plan.values["end_year"]:
+            _reject(plan, "起始年份晚于截止年份", _letter_of(sheet.layout, "start_year"))
+            continue
+        current = stored.get(plan.key)
+        if current is not None:
+            _compare(
+                plan,
+                {c: getattr(current, c) for c in ("id", "version", "count", "document_no", "note", "updated_at")},
+                ("count", "document_no", "note"),
+            )
+
+
+def plan_import(
+    session: Session,
+    path: Path,
+    *,
+    scope_unit: str | None = None,
+    today: dt.date | None = None,
+    trusted_numbers: bool = False,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> ImportPlan:
+    """Read and check a file against the database without writing anything.
+
+    scope_unit: a county installation's own unit — its rows only, and the default unit for lists
+    without a 所属单位 column. Raises UnusableFile when the file itself cannot be used.
+    """
+    today = today or dt.date.today()
+    report = progress or (lambda done, total, message: None)
+    report(0, 100, "正在读取文件…")
+    raw_sheets = read_workbook(path)
+    if cancel and cancel():
+        raise ImportCancelled("已取消导入，未作任何更改")
+    lookups = Lookups.load(session)
+    options = ParseOptions(trusted_numbers=trusted_numbers)
+    plans: list[SheetPlan] = []
+    warnings: list[str] = []
+    for raw in raw_sheets:
+        if raw.hidden:
+            continue
+        layout = detect_layout(raw)
+        if layout is None:
+            if _has_content(raw):
+                warnings.append(f"工作表“{raw.name}”不是可导入的表格，已忽略")
+            continue
+        if layout.unit_problems:
+            raise UnusableFile(f"工作表“{raw.name}”：" + "；".join(layout.unit_problems))
+        if layout.unknown:
+            warnings.append(f"工作表“{raw.name}”中以下列无法识别，已忽略：{'、'.join(layout.unknown[:10])}")
+        plans.append(SheetPlan(raw.name, layout.spec, layout))
+    if not plans:
+        raise UnusableFile(f"文件中没有可识别的表格。可导入的表头例如：{expected_headers()}")
+
+    for index, sheet in enumerate(plans):
+        if cancel and cancel():
+            raise ImportCancelled("已取消导入，未作任何更改")
+        report(10 + 60 * index // len(plans), 100, f"正在检查“{sheet.name}”…")
+        sheet.rows = _parse_rows(sheet.layout, lookups, options, today, scope_unit)
+        _mark_duplicates(sheet.rows)
+
+    report(75, 100, "正在与数据库比对…")
+    known: dict[str, int | None] = {}
+    for sheet in sorted(plans, key=lambda s: COMMIT_ORDER.index(s.spec.kind)):
+        if sheet.spec.kind == "enterprises":
+            known.update(_plan_enterprises(session, sheet, scope_unit))
+        elif sheet.spec.kind == "targets":
+            if scope_unit:
+                for plan in sheet.rows:
+                    if plan.action == "new":
+                        _reject(plan, "目标任务由市局下达，县级安装不能导入")
+            else:
+                _plan_targets(session, sheet)
+        else:
+            _plan_children(session, sheet, known, scope_unit)
+    report(100, 100, "检查完成")
+    return ImportPlan(path.name, file_sha256(path), plans, warnings)
+
+
+def _has_content(sheet: RawSheet) -> bool:
+    return sum(1 for row in sheet.rows if any(not _blank(c) for c in row)) >= 2
+
+
+# --- committing ------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def commit_plan(
+    session: Session,
+    actor: str,
+    plan: ImportPlan,
+    *,
+    skip_invalid: bool = False,
+    take_conflicts: Iterable[tuple[str, int]] = (),
+    progress: ProgressFn | None = None,
+) -> ImportResult:
+    """Write the plan in the caller's transaction. Nothing is written when rows were rejected, unless
+    skip_invalid. Conflicting rows are kept as stored unless listed in take_conflicts as (sheet, row)."""
+    rejected = plan.count("error")
+    counts = dict(
+        created=plan.count("new"), unchanged=plan.count("unchanged"), rejected=rejected, skipped=plan.count("skipped")
+    )
+    taken = set(take_conflicts)
+    updates = [r for r in plan.rows("update", "conflict") if r.action == "update" or (r.sheet, r.row) in taken]
+    if rejected and not skip_invalid:
+        return ImportResult(
+            None, counts["created"], len(updates), counts["unchanged"], rejected, counts["skipped"], False
+        )
+    report = progress or (lambda done, total, message: None)
+    now = utcnow()
+    batch = ImportBatch(at=now, actor=actor, file_name=plan.file_name, file_hash=plan.file_hash, kind=plan.kind)
+    session.add(batch)
+    session.flush()
+    created: dict[str, list[int]] = {}
+    updated: dict[str, list[dict[str, Any]]] = {}
+    audit: list[dict[str, Any]] = []
+    enterprise_ids: dict[str, int] = {}
+    sheets = sorted(plan.sheets, key=lambda s: COMMIT_ORDER.index(s.spec.kind))
+    for index, sheet in enumerate(sheets):
+        report(index, len(sheets), f"正在写入“{sheet.name}”…")
+        kind = sheet.spec.kind
+        model = MODELS[kind]
+        table: Table = model.__table__
+        entity = AUDIT_ENTITIES[kind]
+        new_rows = [r for r in sheet.rows if r.action == "new"]
+        if kind != "enterprises" and kind != "targets":
+            missing = sorted(
+                {r.values["uscc"] for r in new_rows + [u for u in updates if u.kind == kind]} - enterprise_ids.keys()
+            )
+            for code, stored_row in _existing_enterprises(session, missing).items():
+                enterprise_ids[code] = stored_row["id"]
+        if new_rows:
+            values_list = [_row_values(kind, row.values, enterprise_ids, now) for row in new_rows]
+            # One executemany with RETURNING: ids in parameter order, for children and for undo.
+            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+            new_ids = [rid for (rid,) in session.connection().execute(statement, values_list)]
+            created[kind] = new_ids
+            for row, values, new_id in zip(new_rows, values_list, new_ids, strict=True):
+                if kind == "enterprises":
+                    enterprise_ids[row.values["uscc"]] = new_id
+                audit.append(
+                    _audit_row(
+                        actor,
+                        now,
+                        "import",
+                        entity,
+                        new_id,
+                        None,
+                        values,
+                        _enterprise_of(kind, values, new_id),
+                        batch.id,
+                    )
+                )
+        for row in (u for u in updates if u.kind == kind):
+            changes = {k: new for k, (_, new) in row.changes.items()}
+            if kind == "enterprises":
+                changes.update(_derived_enterprise(row, changes))
+            result = session.connection().execute(
+                update(table)
+                .where(table.c.id == row.target_id, table.c.version == row.target_version)
+                .values(**changes, version=table.c.version + 1, updated_at=_stamp(row.values, now))
+            )
+            if result.rowcount != 1:
+                raise UserError(f"“{row.sheet}”第 {row.row} 行对应的记录在导入期间被修改，已放弃整个导入，请重新导入")
+            before = {k: old for k, (old, _) in row.changes.items()}
+            updated.setdefault(kind, []).append(
+                {"id": row.target_id, "before": _json_dict(before), "version": (row.target_version or 0) + 1}
+            )
+            enterprise_id = row.target_id if kind == "enterprises" else enterprise_ids.get(row.values.get("uscc", ""))
+            audit.append(
+                _audit_row(actor, now, "import", entity, row.target_id, before, changes, enterprise_id, batch.id)
+            )
+    if audit:
+        session.connection().execute(insert(_table(AuditEntry)), audit)
+    batch.created = sum(len(v) for v in created.values())
+    batch.updated = sum(len(v) for v in updated.values())
+    batch.unchanged = counts["unchanged"]
+    batch.rejected = rejected
+    batch.details = {"created": created, "updated": updated, "skipped": counts["skipped"], "warnings": plan.warnings}
+    session.flush()
+    return ImportResult(batch.id, batch.created, batch.updated, counts["unchanged"], rejected, counts["skipped"], True)
+
+
+def _json_dict(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in values.items()}
+
+
+def _enterprise_of(kind: str, values: dict[str, Any], new_id: int) -> int | None:
+    if kind == "enterprises":
+        return new_id
+    enterprise_id = values.get("enterprise_id")
+    return int(enterprise_id) if enterprise_id is not None else None
+
+
+def _audit_row(
+    actor: str,
+    at: dt.datetime,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    enterprise_id: int | None,
+    batch_id: int,
+) -> dict[str, Any]:
+    after_json = {
+        k: _jsonable(v)
+        for k, v in after.items()
+        if v is not None and k not in ("created_at", "updated_at", "version", "search_text", "name_initials")
+    }
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "enterprise_id": enterprise_id,
+        "before": _json_dict(before) if before is not None else None,
+        "after": {**after_json, "导入批次": batch_id},
+    }
+
+
+def _derived_enterprise(row: RowPlan, changes: dict[str, Any]) -> dict[str, Any]:
+    if not {"name", "uscc", "address"} & changes.keys():
+        return {}
+    name = str(changes.get("name") or row.values.get("name") or "")
+    return {
+        "name_initials": name_initials(name),
+        "search_text": enterprise_search_text(name, row.values["uscc"], row.values.get("address")),
+    }
+
+
+def _stamp(values: dict[str, Any], now: dt.datetime) -> dt.datetime:
+    """A package row keeps its last-modified stamp, so export → import → export is the identity."""
+    incoming = values.get("updated_at")
+    if isinstance(incoming, dt.datetime):
+        return incoming
+    if isinstance(incoming, str):
+        try:
+            return dt.datetime.fromisoformat(incoming)
+        except ValueError:
+            return now
+    return now
+
+
+def _row_values(kind: str, values: dict[str, Any], enterprise_ids: dict[str, int], now: dt.datetime) -> dict[str, Any]:
+    dropped = {"enterprise_name", "updated_at"} if kind == "enterprises" else {"uscc", "enterprise_name", "updated_at"}
+    columns = {k: v for k, v in values.items() if k not in dropped}
+    columns.update(created_at=now, updated_at=_stamp(values, now), version=1)
+    if kind == "enterprises":
+        columns["name_initials"] = name_initials(values["name"])
+        columns["search_text"] = enterprise_search_text(values["name"], values["uscc"], values.get("address"))
+    elif kind != "targets":
+        columns["enterprise_id"] = enterprise_ids[values["uscc"]]
+        if kind == "cultivation":
+            columns.setdefault("status", "培育中")
+        if kind == "visits":
+            columns.setdefault("status", "办理中")
+    return columns
+
+
+# --- undo ------------------------------------------------------------------------------------
+
+
+def undo_batch(session: Session, actor: str, batch_id: int) -> None:
+    """Undo a whole import: restore updated rows, remove created ones — refused when later edits
+    touched those rows, because undoing would silently throw those edits away."""
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None:
+        raise UserError(f"找不到编号为 {batch_id} 的导入记录")
+    if batch.undone_at is not None:
+        raise UserError(f"这次导入已于 {batch.undone_at:%Y-%m-%d %H:%M} 撤销")
+    details = batch.details or {}
+    touched: list[str] = []
+    for kind, entries in (details.get("updated") or {}).items():
+        table: Table = MODELS[kind].__table__
+        for entry in entries:
+            version = session.connection().execute(select(table.c.version).where(table.c.id == entry["id"])).scalar()
+            if version != entry["version"]:
+                touched.append(f"{AUDIT_ENTITIES[kind]}#{entry['id']}")
+    for kind, ids in (details.get("created") or {}).items():
+        table = MODELS[kind].__table__
+        for chunk in _chunks(ids):
+            rows = session.connection().execute(select(table.c.id, table.c.version).where(table.c.id.in_(chunk))).all()
+            touched += [f"{AUDIT_ENTITIES[kind]}#{rid}" for rid, version in rows if version != 1]
+    created_enterprises = set((details.get("created") or {}).get("enterprises", []))
+    if created_enterprises:
+        own_children = {(k, i) for k, ids in (details.get("created") or {}).items() for i in ids}
+        for kind in ("cultivation", "monitoring", "visits"):
+            table = MODELS[kind].__table__
+            for chunk in _chunks(sorted(created_enterprises)):
+                for (rid,) in session.connection().execute(select(table.c.id).where(table.c.enterprise_id.in_(chunk))):
+                    if (kind, rid) not in own_children:
+                        touched.append(f"{AUDIT_ENTITIES[kind]}#{rid}")
+    if touched:
+        raise UserError(f"导入之后已有 {len(touched)} 条相关记录被修改或新增，撤销会丢失这些修改，因此不能撤销。")
+    now = utcnow()
+    audit: list[dict[str, Any]] = []
+    for kind in reversed(COMMIT_ORDER):
+        table = MODELS[kind].__table__
+        for entry in (details.get("updated") or {}).get(kind, []):
+            spec_types = {c.name: c.type.python_type for c in table.columns if c.name in entry["before"]}
+            restored = {k: _from_json(v, spec_types.get(k)) for k, v in entry["before"].items()}
+            session.connection().execute(
+                update(table)
+                .where(table.c.id == entry["id"])
+                .values(**restored, version=table.c.version + 1, updated_at=now)
+            )
+            audit.append(
+                _audit_row(actor, now, "undo", AUDIT_ENTITIES[kind], entry["id"], None, restored, None, batch_id)
+            )
+        ids = (details.get("created") or {}).get(kind, [])
+        for chunk in _chunks(ids):
+            session.connection().execute(table.delete().where(table.c.id.in_(chunk)))
+        for rid in ids:
+            audit.append(
+                _audit_row(
+                    actor,
+                    now,
+                    "undo",
+                    AUDIT_ENTITIES[kind],
+                    rid,
+                    None,
+                    {},
+                    rid if kind == "enterprises" else None,
+                    batch_id,
+                )
+            )
+    if audit:
+        session.connection().execute(insert(_table(AuditEntry)), audit)
+    batch.undone_at = now
+    batch.undone_by = actor
+    session.flush()
+
+
+def _from_json(value: Any, python_type: type | None) -> Any:
+    if value is None or python_type is None:
+        return value
+    if python_type is dt.date and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if python_type is dt.datetime and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    return value
