@@ -48,3 +48,28 @@ def county_list(path: Path) -> Path:
     sheet.append(["填表人：张伟      审核人：李娜"])
     workbook.save(path)
     return path
+
+
+def monitoring_sheet(path: Path, rows: list[tuple[str, str, object, object, object]]) -> Path:
+    """An annual monitoring sheet with a group heading over its figures: (code, name, year, revenue, tax)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "年度监测"
+    sheet.append(["统一社会信用代码", "企业名称", "年度", "2023年主要指标", None])
+    sheet.append([None, None, None, "营业收入(万元)", "实缴税金（万元）"])
+    sheet.merge_cells("D1:E1")
+    for row in rows:
+        sheet.append(list(row))
+    workbook.save(path)
+    return path
+
+
+def gbk_csv(path: Path) -> Path:
+    """The county list as a GBK CSV, the way Excel on a Chinese Windows saves it."""
+    lines = ["企业名称,统一社会信用代码,所属单位,成立日期,注册资本(万元)"]
+    for name, code, unit, founded, capital, _phone in COUNTY_ROWS[:3]:
+        founded_text = founded.isoformat() if isinstance(founded, dt.date) else str(founded)
+        lines.append(f'{name.strip()},{code},{unit},{founded_text},"{capital}"')
+    path.write_bytes("\r\n".join(lines).encode("gb18030"))
+    return path

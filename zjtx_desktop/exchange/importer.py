@@ -254,17 +254,12 @@ def _parse_rows(
             values[column.spec.key] = value
         if spec.kind == "enterprises" and values.get("region_code") is None and default_unit:
             values["region_code"] = default_unit
-        for required in spec.columns:
-            if (
-                required.required
-                and values.get(required.key) is None
-                and not any(e.message.startswith(required.label) for e in errors)
-            ):
-                if required.key == "region_code" and spec.kind == "enterprises" and "region_code" not in layout.keys:
-                    message = "所属单位不能为空（表中没有“所属单位”列）"
-                else:
-                    message = f"{required.label}不能为空"
-                errors.append(CellError(layout.sheet.name, excel_row, _letter_of(layout, required.key), "", message))
+        for key_name in spec.match_keys:
+            if values.get(key_name) is None and not errors:
+                label = spec.column(key_name).label
+                errors.append(
+                    CellError(layout.sheet.name, excel_row, _letter_of(layout, key_name), "", f"{label}不能为空")
+                )
         key = tuple(values.get(k) for k in spec.match_keys)
         plans.append(
             RowPlan(
@@ -279,6 +274,19 @@ def _parse_rows(
             )
         )
     return plans
+
+
+def _require_complete(sheet: SheetPlan) -> None:
+    """A row that creates a record must fill every required field; an update may leave them out."""
+    for plan in sheet.rows:
+        if plan.action != "new":
+            continue
+        for spec in sheet.spec.columns:
+            if spec.required and plan.values.get(spec.key) is None:
+                if spec.key == "region_code" and "region_code" not in sheet.layout.keys:
+                    _reject(plan, "新企业必须填写所属单位（表中没有“所属单位”列）")
+                else:
+                    _reject(plan, f"新增记录的{spec.label}不能为空", _letter_of(sheet.layout, spec.key))
 
 
 def _letter_of(layout: SheetLayout, key: str) -> str:
@@ -499,6 +507,7 @@ def plan_import(
                 _plan_targets(session, sheet)
         else:
             _plan_children(session, sheet, known, scope_unit)
+        _require_complete(sheet)
     report(100, 100, "检查完成")
     return ImportPlan(path.name, file_sha256(path), plans, warnings)
 
