@@ -244,11 +244,8 @@ def _entity_bomb(path: Path, template: Path) -> Path:
 @pytest.mark.parametrize(
     ("make", "fragment"),
     [
-        (lambda d: (d / "空.xlsx").write_bytes(b"") and d / "空.xlsx" or d / "空.xlsx", "空的"),
-        (
-            lambda d: (d / "名单.xlsx").write_text("这其实是文本", encoding="utf-8") and d / "名单.xlsx",
-            "不是 Excel 工作簿",
-        ),
+        (lambda d: _written(d / "空.xlsx", b""), "空的"),
+        (lambda d: _written(d / "名单.xlsx", "这其实是文本".encode()), "不是 Excel 工作簿"),
         (lambda d: _truncated(d), "损坏"),
         (lambda d: _zip_bomb(d / "炸弹.xlsx"), "过大"),
         (lambda d: _entity_bomb(d / "实体.xlsx", county_list(d / "t.xlsx")), "实体声明"),
