@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
 from sqlalchemy import func, select
 
@@ -54,6 +54,10 @@ class GuiEntry(Protocol):
 
 class UsageError(UserError):
     """Bad command-line arguments (exit code 2)."""
+
+
+class UnusableInput(UserError):
+    """The input file itself cannot be used (exit code 2)."""
 
 
 # argparse speaks English; the office staff read Chinese. Translate the messages it produces.
@@ -121,6 +125,13 @@ def build_parser() -> ChineseArgumentParser:
     progress.add_argument("--year", type=_year, help="只看包含该年份的目标期间")
     progress.add_argument("--program", help="培育层级代码或名称")
     progress.add_argument("--json", action="store_true", help="输出 JSON")
+
+    importing = commands.add_parser("import", parents=[db_option], help="导入 Excel 工作簿或 CSV 文件")
+    importing.add_argument("file", type=Path, metavar="FILE", help=".xlsx / .xls / .ods / .csv 文件")
+    importing.add_argument("--dry-run", action="store_true", help="只检查，不写入")
+    importing.add_argument("--skip-invalid", action="store_true", help="写入正确的行，跳过有错误的行")
+    importing.add_argument("--errors-out", type=Path, metavar="FILE.xlsx", help="把有错误的行连同错误说明写入此文件")
+    importing.add_argument("--json", action="store_true", help="输出 JSON")
 
     commands.add_parser("check", parents=[db_option], help="检查数据库完整性、外键和版本")
 
@@ -242,6 +253,73 @@ def _percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
+def cmd_import(call: Invocation) -> int:
+    """DESIGN §4: exit 0 committed (or a clean dry run), 1 rows rejected and nothing written, 2 unusable file."""
+    from zjtx_desktop.exchange.error_workbook import write_error_workbook
+    from zjtx_desktop.exchange.importer import commit_plan, plan_import
+    from zjtx_desktop.exchange.reading import UnusableFile
+
+    args = call.args
+    if args.errors_out is not None and not args.errors_out.parent.exists():
+        raise UsageError(f"错误清单的文件夹不存在：{args.errors_out.parent}")
+    ctx = _open(call.location, create=False)
+    try:
+        with transaction(ctx.sessions) as session:
+            own = installation(session)
+            try:
+                plan = plan_import(session, args.file, scope_unit=None if own.is_city else own.unit_code)
+            except UnusableFile as exc:
+                raise UnusableInput(str(exc)) from exc
+            committed = False
+            if not args.dry_run:
+                result = commit_plan(session, ctx.actor, plan, skip_invalid=args.skip_invalid)
+                committed = result.committed
+                if not committed:
+                    session.rollback()
+    finally:
+        ctx.close()
+    rejected = plan.count("error")
+    if args.errors_out is not None and rejected:
+        write_error_workbook(plan, args.errors_out)
+    summary = {
+        "created": plan.count("new"),
+        "updated": plan.count("update"),
+        "unchanged": plan.count("unchanged"),
+        "rejected": rejected,
+        "committed": committed,
+        "errors": [error.as_dict() for error in plan.errors],
+        "skipped": plan.count("skipped"),
+        "conflicts": plan.count("conflict"),
+        "warnings": plan.warnings,
+    }
+    if args.json:
+        call.out(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print_import(call, plan.file_name, summary, args.dry_run)
+    if rejected and not args.skip_invalid:
+        return EXIT_PROBLEM
+    return EXIT_OK
+
+
+def _print_import(call: Invocation, file_name: str, summary: dict[str, Any], dry_run: bool) -> None:
+    call.out(
+        f"{file_name}：新增 {summary['created']}，更新 {summary['updated']}，不变 {summary['unchanged']}，"
+        f"错误 {summary['rejected']}，跳过 {summary['skipped']}，冲突 {summary['conflicts']}"
+    )
+    for warning in summary["warnings"]:
+        call.out(f"提示：{warning}")
+    for error in summary["errors"][:50]:
+        call.out(f"  {error['sheet']} 第{error['row']}行 {error['column']}列：{error['message']}")
+    if len(summary["errors"]) > 50:
+        call.out(f"  ……共 {len(summary['errors'])} 处错误")
+    if dry_run:
+        call.out("（仅检查，未写入数据库）")
+    elif summary["committed"]:
+        call.out("已写入数据库。")
+    else:
+        call.out("有错误的行，未写入任何数据。请改正后重新导入，或使用 --skip-invalid 只导入正确的行。")
+
+
 def cmd_check(call: Invocation) -> int:
     report = run_checks(call.location)
     for line in report.lines():
@@ -263,6 +341,7 @@ def cmd_screenshot(call: Invocation) -> int:
 COMMANDS: dict[str, Callable[[Invocation], int]] = {
     "init": cmd_init,
     "progress": cmd_progress,
+    "import": cmd_import,
     "check": cmd_check,
     "screenshot": cmd_screenshot,
 }
@@ -296,7 +375,7 @@ def main(argv: Sequence[str] | None = None, gui: GuiEntry | None = None) -> int:
                 raise UserError("图形界面组件不可用，请使用命令行子命令（python main.py --help）。")
             return gui.run_gui(location)
         return COMMANDS[args.command](Invocation(args, location, gui, out))
-    except UsageError as exc:
+    except (UsageError, UnusableInput) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_USAGE
     except UserError as exc:

@@ -236,3 +236,86 @@ def test_output_cut_short_by_the_reader_is_not_an_error(tmp_path: Path) -> None:
     stderr = process.stderr.read().decode("utf-8")
     process.wait(timeout=120)
     assert "内部错误" not in stderr and "Traceback" not in stderr
+
+
+def test_import_contract(tmp_path: Path) -> None:
+    from tests.corpus import county_list
+
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    source = county_list(tmp_path / "名单.xlsx")
+
+    dry = run("--db", str(db), "import", str(source), "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    assert json.loads(dry.stdout)["created"] == 6 and json.loads(dry.stdout)["committed"] is False
+
+    done = run("--db", str(db), "import", str(source), "--json")
+    data = json.loads(done.stdout)
+    assert done.returncode == 0 and data["committed"] is True and data["created"] == 6 and data["errors"] == []
+
+    again = json.loads(run("--db", str(db), "import", str(source), "--json").stdout)
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 6)
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM import_batch").fetchone() == (1,)
+
+
+def test_import_with_errors_writes_nothing_and_exports_the_error_list(tmp_path: Path) -> None:
+    from openpyxl import Workbook, load_workbook
+
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["企业名称", "统一社会信用代码", "所属单位"])
+    sheet.append(["丽水市宏达精密机械有限公司", "91331102MA2A0B1C4R", "莲都区"])
+    sheet.append(['=HYPERLINK("http://x","坏")', "91331102MA2A0B1C4X", "莲都区"])
+    sheet["A3"].data_type = "s"  # a name that merely looks like a formula, kept as text
+    workbook.save(tmp_path / "有错.xlsx")
+
+    result = run(
+        "--db",
+        str(db),
+        "import",
+        str(tmp_path / "有错.xlsx"),
+        "--json",
+        "--errors-out",
+        str(tmp_path / "错误清单.xlsx"),
+    )
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["committed"] is False and data["rejected"] == 1
+    assert data["errors"] == [
+        {
+            "sheet": "Sheet",
+            "row": 3,
+            "column": "B",
+            "value": "91331102MA2A0B1C4X",
+            "message": "统一社会信用代码：校验位（第18位）应为 R，现为 X",
+        }
+    ]
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM enterprise").fetchone() == (0,)
+    errors = load_workbook(tmp_path / "错误清单.xlsx")
+    sheet = errors["Sheet"]
+    assert [c.value for c in sheet[1]] == ["企业名称", "统一社会信用代码", "所属单位", "错误说明"]
+    assert sheet["B2"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert sheet["A2"].data_type == "s"  # formula text stays text
+    assert "校验位" in sheet["D2"].value
+
+    partial = run("--db", str(db), "import", str(tmp_path / "有错.xlsx"), "--skip-invalid", "--json")
+    assert partial.returncode == 0
+    assert json.loads(partial.stdout)["committed"] is True and json.loads(partial.stdout)["rejected"] == 1
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM enterprise").fetchone() == (1,)
+
+
+def test_unusable_import_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    fake = tmp_path / "名单.xlsx"
+    fake.write_text("不是工作簿", encoding="utf-8")
+    result = run("--db", str(db), "import", str(fake))
+    assert result.returncode == 2
+    assert_one_chinese_line(result)
+    assert "不是 Excel 工作簿" in result.stderr

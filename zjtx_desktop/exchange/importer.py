@@ -546,6 +546,9 @@ def commit_plan(
         return ImportResult(
             None, counts["created"], len(updates), counts["unchanged"], rejected, counts["skipped"], False
         )
+    if not updates and not counts["created"]:
+        # Nothing to write (the same file again): no batch, so the database really is unchanged.
+        return ImportResult(None, 0, 0, counts["unchanged"], rejected, counts["skipped"], True)
     report = progress or (lambda done, total, message: None)
     now = utcnow()
     batch = ImportBatch(at=now, actor=actor, file_name=plan.file_name, file_hash=plan.file_hash, kind=plan.kind)
