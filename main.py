@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from zjtx_desktop.cli import main as cli_main
-from zjtx_desktop.database import DatabaseLocation
+from zjtx_desktop.location import DatabaseLocation
 
 
 class QtGui:

@@ -1,32 +1,49 @@
-"""Starting the GUI (`run_gui`) and rendering a page to an image without a display (`render_screenshot`)."""
+"""Starting the GUI (`run_gui`) and rendering a page to an image without a display (`render_screenshot`).
+
+Start-up order: the QApplication, then the main window's shell, shown at once; the database is opened
+(migrated, seeded) on the worker meanwhile, and handed to the window when it is ready. Nothing imported
+here loads SQLAlchemy, Alembic or matplotlib; the worker does, off the GUI thread.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+import time
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEventLoop, QLibraryInfo, QLocale, QSize, Qt, QTimer, QTranslator
+from PySide6.QtCore import QEventLoop, QLibraryInfo, QLocale, QSize, Qt, QTimer, QTranslator, SignalInstance
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from ui.first_run import FirstRunDialog
+from ui.jobs import Job, JobRunner
 from ui.main_window import SETTINGS_APPLICATION, SETTINGS_ORGANISATION, MainWindow
 from ui.page_names import check_page_name
 from ui.theme import app_icon, application_font, load_stylesheet
+from ui.widgets import PageState
 from zjtx_desktop import APP_NAME, __version__
-from zjtx_desktop.context import AppContext, open_database
-from zjtx_desktop.database import DatabaseLocation
 from zjtx_desktop.errors import UserError
-from zjtx_desktop.settings import installation
+
+if TYPE_CHECKING:
+    from zjtx_desktop.context import AppContext
+    from zjtx_desktop.database import DatabaseLocation
+    from zjtx_desktop.settings import Installation
 
 log = logging.getLogger(__name__)
 
 NO_DISPLAY_MESSAGE = "没有可用的图形显示（DISPLAY 未设置），无法启动图形界面；可在桌面环境中运行，或使用命令行子命令。"
 
 SETTLE_TIMEOUT_MS = 10_000
+# Opening may include a migration of a large database (after a backup): allow it much longer.
+OPEN_TIMEOUT_MS = 300_000
+
+# bench/run.py sets this to time the start-up of the real program (see _report_start_to_bench).
+BENCH_VARIABLE = "ZJTX_BENCH_EXIT_AFTER_SHOW"
 
 # Kept for the life of the process: Qt does not own the translators it is given.
 _translators: list[object] = []
@@ -80,71 +97,170 @@ def _show_unexpected_error(kind: type[BaseException], error: BaseException, trac
     box.exec()
 
 
+@dataclass(frozen=True)
+class OpenedDatabase:
+    ctx: AppContext
+    installation: Installation
+
+
+def open_installation(location: DatabaseLocation) -> OpenedDatabase:
+    """Open the database (check, back up and migrate, seed) and read the installation; runs on the worker."""
+    from zjtx_desktop.context import open_database
+    from zjtx_desktop.settings import installation
+
+    ctx = open_database(location)
+    try:
+        with ctx.sessions() as session:
+            return OpenedDatabase(ctx, installation(session))
+    except BaseException:
+        ctx.close()
+        raise
+
+
+def _start_opening(jobs: JobRunner, location: DatabaseLocation) -> Job:
+    return jobs.submit(lambda _control: open_installation(location), name="打开数据库")
+
+
+def _close_opened(opening: Job) -> None:
+    # The result is there even when its delivery was dropped (window closed while the database opened).
+    opened = opening.result
+    if isinstance(opened, OpenedDatabase):
+        opened.ctx.close()
+
+
 def _event_loop(app: QApplication) -> int:
     return int(app.exec())
 
 
+def _on_opened(app: QApplication, window: MainWindow, opened: OpenedDatabase) -> None:
+    inst = opened.installation
+    if not inst.configured:
+        from ui.first_run import FirstRunDialog
+
+        wizard = FirstRunDialog(opened.ctx, window)
+        if wizard.exec() != QDialog.DialogCode.Accepted or wizard.installation is None:
+            app.exit(1)
+            return
+        inst = wizard.installation
+    window.set_context(opened.ctx, inst)
+
+
+def _on_open_failed(app: QApplication, window: MainWindow, message: str) -> None:
+    QMessageBox.critical(window, APP_NAME, message)
+    app.exit(1)
+
+
 def run_gui(location: DatabaseLocation) -> int:
     """Start the GUI on the database at `location`; returns the process exit code."""
+    entered = time.time()
     if not has_display():
         # Before any Qt object: Qt would otherwise abort the process with an English message.
         raise UserError(NO_DISPLAY_MESSAGE)
     app = prepare_application()
+    jobs = JobRunner()
+    window = MainWindow(jobs)
+    window.show()
+    opening = _start_opening(jobs, location)
+    opening.finished.connect(lambda opened: _on_opened(app, window, opened))
+    opening.failed.connect(lambda message: _on_open_failed(app, window, message))
+    if os.environ.get(BENCH_VARIABLE):
+        _report_start_to_bench(app, window, entered)
+    previous_hook = sys.excepthook
+    sys.excepthook = _show_unexpected_error
     try:
-        ctx = open_database(location)
-    except UserError as error:
-        QMessageBox.critical(None, APP_NAME, str(error))
-        return 1
-    try:
-        with ctx.sessions() as session:
-            configured = installation(session).configured
-        if not configured:
-            wizard = FirstRunDialog(ctx)
-            if wizard.exec() != QDialog.DialogCode.Accepted:
-                return 1
-        window = MainWindow(ctx)
-        window.show()
-        previous_hook = sys.excepthook
-        sys.excepthook = _show_unexpected_error
-        try:
-            return _event_loop(app)
-        finally:
-            sys.excepthook = previous_hook
+        return _event_loop(app)
     finally:
-        ctx.close()
+        sys.excepthook = previous_hook
+        window.close()
+        window.deleteLater()
+        jobs.shutdown()
+        _close_opened(opening)
+
+
+def _report_start_to_bench(app: QApplication, window: MainWindow, entered: float) -> None:
+    """Print when the window is up (first event-loop turn after show) and when its first page has settled.
+
+    Lines "READY <epoch seconds> <1 if the window, its navigation and first page are visible> <epoch
+    seconds run_gui was called>" and "SETTLED <epoch seconds>" (or "FAILED <message>"), then the program
+    quits. Only bench/run.py asks for this.
+    """
+
+    def settled() -> None:
+        page = window.current_page()
+        if page.state is PageState.FAILED:
+            print(f"FAILED {page.error_message}", flush=True)
+            app.exit(1)
+        elif window.ctx is not None and page.is_settled():
+            print(f"SETTLED {time.time()}", flush=True)
+            app.exit(0)
+
+    def ready() -> None:
+        page = window.current_page()
+        visible = window.isVisible() and window.navigation.isVisible() and page.isVisible()
+        print(f"READY {time.time()} {int(visible)} {entered}", flush=True)
+        page.settled.connect(settled)
+
+    QTimer.singleShot(0, window, ready)
+
+
+def _run_until(done: Callable[[], bool], wake: SignalInstance, timeout_ms: int) -> bool:
+    """Run the event loop until done() holds, checking whenever `wake` is emitted; False after timeout_ms."""
+    if done():
+        return True
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    wake.connect(loop.quit)
+    timer.start(timeout_ms)
+    try:
+        while not done() and timer.isActive():
+            loop.exec()
+    finally:
+        wake.disconnect(loop.quit)
+    return done()
 
 
 def render_screenshot(location: DatabaseLocation, page: str, out: Path, width: int = 1366, height: int = 768) -> None:
-    """Render one page of the main window at width×height into an image file (PNG by its suffix)."""
+    """Render one page of the main window at width×height into an image file (PNG by its suffix).
+
+    The picture is taken once the page has its data and has drawn its charts (waited for, bounded).
+    """
     check_page_name(page)
     if width < 200 or height < 200:
         raise UserError(f"截图尺寸过小：{width}×{height}（宽和高至少 200 像素）")
     if QApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = prepare_application()
-    ctx: AppContext = open_database(location)
+    jobs = JobRunner()
+    window = MainWindow(jobs, remember_geometry=False)
+    opening = _start_opening(jobs, location)
     try:
-        # No first-run wizard here: an unconfigured database shows the city-level defaults.
-        window = MainWindow(ctx, remember_geometry=False)
         # Laid out and painted like a shown window, but never put on a real screen.
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         window.setMinimumSize(window.minimumSize().boundedTo(QSize(width, height)))
         window.resize(width, height)
         shown = window.show_page(page)
         window.show()
-        app.processEvents()
-        if not shown.is_settled():
-            # Wait (in the event loop, bounded) for deferred drawing such as the dashboard's chart.
-            loop = QEventLoop()
-            shown.settled.connect(loop.quit)
-            QTimer.singleShot(SETTLE_TIMEOUT_MS, loop, loop.quit)
-            loop.exec()
+        if not _run_until(jobs.is_idle, jobs.idle, OPEN_TIMEOUT_MS):
+            raise UserError(f"打开数据库超时：{location.describe()}")
+        if opening.error is not None:
+            raise UserError(opening.error)
+        opened = opening.result
+        assert isinstance(opened, OpenedDatabase)
+        # No first-run wizard here: an unconfigured database shows the city-level defaults.
+        window.set_context(opened.ctx, opened.installation)
+        if not _run_until(shown.is_settled, shown.settled, SETTLE_TIMEOUT_MS):
+            log.warning("screenshot of %s taken before the page settled", page)
+        if shown.state is PageState.FAILED:
+            raise UserError(f"页面“{shown.title}”未能加载：{shown.error_message}")
         app.processEvents()
         image = window.grab()
-        window.close()
-        window.deleteLater()
         out = Path(out)
         if not image.save(str(out)):
             raise UserError(f"无法写入截图文件：{out}（检查文件夹是否存在、扩展名是否为 .png）")
     finally:
-        ctx.close()
+        window.close()
+        window.deleteLater()
+        jobs.shutdown()
+        _close_opened(opening)

@@ -1,14 +1,15 @@
-"""Charts on a Qt canvas with matplotlib, which is imported only when the first chart is drawn."""
+"""Charts on a Qt canvas with matplotlib, which is loaded on the worker thread before the first chart."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from ui.jobs import Job, JobRunner
 from ui.theme import CHART_DONE, CHART_TARGET, CHART_TARGET_EDGE, TEXT, TEXT_MUTED
 from zjtx_desktop.fonts import configure_matplotlib
 
@@ -18,6 +19,22 @@ if TYPE_CHECKING:
 
 
 MIN_SLOTS = 6
+DRAWING_TEXT = "正在绘制图表…"
+
+_matplotlib_loaded = False
+
+
+def load_matplotlib() -> None:
+    """Import matplotlib, its Qt canvas and the Chinese font set-up (about 0.7 s).
+
+    Creates no widget, so it runs on the worker: the window stays responsive while it loads.
+    """
+    global _matplotlib_loaded
+    configure_matplotlib()
+    import matplotlib.backends.backend_qtagg
+    import matplotlib.figure  # noqa: F401
+
+    _matplotlib_loaded = True
 
 
 @dataclass(frozen=True)
@@ -34,14 +51,19 @@ class ProgressChart(QWidget):
     printed in black and white.
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.jobs = jobs
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._figure: Figure | None = None
         self._canvas: FigureCanvasQTAgg | None = None
+        self._loading: Job | None = None
+        self._waiting: list[Callable[[], None]] = []
+        self.error: str | None = None
         self.labels_shown: list[str] = []
-        self._placeholder = QLabel("正在绘制图表…")
+        # Empty until there is something to draw: the page says what it is waiting for.
+        self._placeholder = QLabel()
         self._placeholder.setObjectName("emptyState")
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._layout.addWidget(self._placeholder)
@@ -52,9 +74,36 @@ class ProgressChart(QWidget):
     def is_drawn(self) -> bool:
         return self._canvas is not None
 
+    def when_ready(self, draw: Callable[[], None]) -> None:
+        """Call draw() on the GUI thread (on a later turn of the event loop) once matplotlib is loaded.
+
+        The first time, matplotlib is loaded by a job on the worker. If it cannot be loaded, the chart
+        shows why and draw() is still called (plot() then does nothing), so callers always hear back.
+        """
+        if _matplotlib_loaded or self.error is not None:
+            QTimer.singleShot(0, self, draw)
+            return
+        self._waiting.append(draw)
+        self._placeholder.setText(DRAWING_TEXT)
+        if self._loading is None:
+            self._loading = self.jobs.submit(lambda _control: load_matplotlib(), name="加载图表组件")
+            self._loading.finished.connect(self._on_loaded)
+            self._loading.failed.connect(self._on_load_failed)
+
+    def _on_loaded(self, _result: object = None) -> None:
+        self._loading = None
+        waiting, self._waiting = self._waiting, []
+        for draw in waiting:
+            draw()
+
+    def _on_load_failed(self, message: str) -> None:
+        self.error = message
+        self._placeholder.setText(f"图表无法显示：{message}")
+        self._on_loaded()
+
     def _ensure_canvas(self) -> tuple[Figure, FigureCanvasQTAgg]:
         if self._figure is None or self._canvas is None:
-            # Importing matplotlib takes about half a second: pay it only when a chart is wanted.
+            # Already imported by load_matplotlib() on the worker (see when_ready); cheap here.
             configure_matplotlib()
             from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
             from matplotlib.figure import Figure
@@ -68,7 +117,9 @@ class ProgressChart(QWidget):
         return self._figure, self._canvas
 
     def plot(self, bars: Sequence[Bar], title: str) -> None:
-        """Draw one bar pair per entry, top to bottom in the given order."""
+        """Draw one bar pair per entry, top to bottom in the given order (after when_ready)."""
+        if self.error is not None:
+            return
         figure, canvas = self._ensure_canvas()
         figure.clear()
         axes = figure.add_subplot()

@@ -1,6 +1,13 @@
-"""The main window: navigation on the left, the pages on the right, the installation in the status bar."""
+"""The main window: navigation on the left, the pages on the right, the installation in the status bar.
+
+The window is built before the database is open (so that it appears at once) and gets the database with
+`set_context`. Pages other than the first are built on their first visit. Nothing here imports SQLAlchemy,
+Alembic or matplotlib: start-up must not wait for them.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
@@ -15,16 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.jobs import JobRunner
 from ui.page_names import PAGE_NAMES, PAGE_TITLES, check_page_name
-from ui.pages.admin import AdminPage
 from ui.pages.dashboard import DashboardPage
-from ui.pages.placeholder import PlannedPage
-from ui.pages.targets import TargetsPage
 from ui.theme import NAV_ROW_HEIGHT, NAV_WIDTH, app_icon, icon
-from ui.widgets import ElidedLabel, Page
+from ui.widgets import OPENING_TEXT, ElidedLabel, Page
 from zjtx_desktop import APP_NAME, __version__
-from zjtx_desktop.context import AppContext
-from zjtx_desktop.settings import Installation, installation
+
+if TYPE_CHECKING:
+    from zjtx_desktop.context import AppContext
+    from zjtx_desktop.settings import Installation
 
 SETTINGS_ORGANISATION = "ZJTX"
 SETTINGS_APPLICATION = "ZJTXDesktop"
@@ -40,19 +47,19 @@ def window_settings() -> QSettings:
 
 
 class MainWindow(QMainWindow):
-    """The application's one main window over one open database.
+    """The application's one main window over one database, whose pages load through `jobs`.
 
     remember_geometry=False (used for screenshots) neither restores nor saves the window geometry.
     """
 
-    def __init__(self, ctx: AppContext, *, remember_geometry: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(self, jobs: JobRunner, *, remember_geometry: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.jobs = jobs
+        self.ctx: AppContext | None = None
+        self.installation: Installation | None = None
         self.remember_geometry = remember_geometry
-        with ctx.sessions() as session:
-            self.installation: Installation = installation(session)
 
-        self.setWindowTitle(f"{APP_NAME} — {self.installation.organisation}")
+        self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
         self.setMinimumSize(MINIMUM_SIZE)
 
@@ -62,11 +69,9 @@ class MainWindow(QMainWindow):
         self.navigation.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.navigation.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.stack = QStackedWidget()
+        # Built on first visit (see page()).
         self.pages: dict[str, Page] = {}
         for number, name in enumerate(PAGE_NAMES):
-            page = self._make_page(name)
-            self.pages[name] = page
-            self.stack.addWidget(page)
             item = QListWidgetItem(icon(name), PAGE_TITLES[name])
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setToolTip(f"{PAGE_TITLES[name]}（Ctrl+{number + 1}）")
@@ -78,10 +83,9 @@ class MainWindow(QMainWindow):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.setSpacing(0)
-        header = QLabel(self.installation.unit_name)
-        header.setObjectName("navigationHeader")
-        header.setToolTip(self.installation.organisation)
-        side_layout.addWidget(header)
+        self.navigation_header = QLabel()
+        self.navigation_header.setObjectName("navigationHeader")
+        side_layout.addWidget(self.navigation_header)
         side_layout.addWidget(self.navigation, 1)
 
         central = QWidget()
@@ -104,20 +108,24 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
 
     def _make_page(self, name: str) -> Page:
+        # The first page comes with the window; the others' modules load on their first visit.
         if name == "dashboard":
-            return DashboardPage(self.ctx)
+            return DashboardPage(self.jobs)
         if name == "targets":
-            return TargetsPage(self.ctx)
+            from ui.pages.targets import TargetsPage
+
+            return TargetsPage(self.jobs)
         if name == "admin":
-            return AdminPage(self.ctx)
-        return PlannedPage(self.ctx, name)
+            from ui.pages.admin import AdminPage
+
+            return AdminPage(self.jobs)
+        from ui.pages.placeholder import PlannedPage
+
+        return PlannedPage(self.jobs, name)
 
     def _build_status_bar(self) -> None:
-        inst = self.installation
-        scope = "市级" if inst.is_city else "县级"
-        self.unit_status = QLabel(f"本机单位：{inst.unit_name}（{scope}）　{inst.organisation}")
+        self.unit_status = QLabel(OPENING_TEXT)
         self.database_status = ElidedLabel()
-        self.database_status.setText(f"数据库：{self.ctx.location.describe()}")
         self.version_status = QLabel(f"版本 {__version__}")
         status = self.statusBar()
         status.setSizeGripEnabled(True)
@@ -125,37 +133,62 @@ class MainWindow(QMainWindow):
         status.addWidget(self.database_status, 1)
         status.addPermanentWidget(self.version_status)
 
+    # --- the database ---------------------------------------------------------------------
+
+    def set_context(self, ctx: AppContext, installation: Installation) -> None:
+        """The database is open: name the installation, fill the status bar, and load the current page."""
+        self.ctx = ctx
+        self.installation = installation
+        self.setWindowTitle(f"{APP_NAME} — {installation.organisation}")
+        self.navigation_header.setText(installation.unit_name)
+        self.navigation_header.setToolTip(installation.organisation)
+        scope = "市级" if installation.is_city else "县级"
+        self.unit_status.setText(f"本机单位：{installation.unit_name}（{scope}）　{installation.organisation}")
+        self.database_status.setText(f"数据库：{ctx.location.describe()}")
+        for page in self.pages.values():
+            page.set_context(ctx)
+        self.current_page().activate()
+
     # --- pages ----------------------------------------------------------------------------
 
     @property
     def dashboard(self) -> DashboardPage:
-        page = self.pages["dashboard"]
+        page = self.page("dashboard")
         assert isinstance(page, DashboardPage)
         return page
 
     def page(self, name: str) -> Page:
-        return self.pages[check_page_name(name)]
+        """The page by its name, built now if it has not been visited yet."""
+        check_page_name(name)
+        page = self.pages.get(name)
+        if page is None:
+            page = self._make_page(name)
+            if self.ctx is not None:
+                page.set_context(self.ctx)
+            self.pages[name] = page
+            self.stack.addWidget(page)
+        return page
+
+    def current_page(self) -> Page:
+        return self.page(self.current_page_name())
 
     def current_page_name(self) -> str:
-        return PAGE_NAMES[self.stack.currentIndex()]
+        return PAGE_NAMES[max(self.navigation.currentRow(), 0)]
 
     def show_page(self, name: str) -> Page:
         """Switch to a page by its name (see ui.page_names); an unknown name raises UserError."""
         self.navigation.setCurrentRow(PAGE_NAMES.index(check_page_name(name)))
-        return self.pages[name]
+        return self.page(name)
 
     def refresh_current(self) -> None:
-        page = self.stack.currentWidget()
-        if isinstance(page, Page):
-            page.refresh()
+        self.current_page().refresh()
 
     def _on_navigation(self, row: int) -> None:
         if row < 0:
             return
-        self.stack.setCurrentIndex(row)
-        page = self.stack.currentWidget()
-        if isinstance(page, Page):
-            page.activate()
+        page = self.page(PAGE_NAMES[row])
+        self.stack.setCurrentWidget(page)
+        page.activate()
 
     # --- geometry -------------------------------------------------------------------------
 

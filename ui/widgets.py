@@ -1,31 +1,57 @@
-"""Small widgets shared by the pages: the page frame with its title, notes, and an eliding label."""
+"""Small widgets shared by the pages: the page frame with its title and loading state, notes, an eliding label."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+import enum
+from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ui.jobs import Job, JobRunner, Work
 from ui.theme import PAGE_MARGIN, SPACING
-from zjtx_desktop.context import AppContext
+
+if TYPE_CHECKING:
+    from zjtx_desktop.context import AppContext
+
+OPENING_TEXT = "正在打开数据库…"
+LOADING_TEXT = "正在加载…"
+# A reload keeps the old content on screen; the hint appears only if it takes longer than this.
+RELOAD_HINT_DELAY_MS = 400
+
+
+class PageState(enum.Enum):
+    WAITING = "waiting"  # no database yet
+    LOADING = "loading"
+    READY = "ready"
+    FAILED = "failed"
 
 
 class Page(QWidget):
-    """A page of the main window: a title, an optional subtitle, then the page's own content.
+    """A page of the main window: a title (with a loading state beside it), a subtitle, then its content.
 
-    Pages load their data the first time they are shown (`ensure_loaded`), so start-up only pays for
-    the page the user sees; `refresh()` reloads.
+    A page exists before the database is open. Once it has a context and is shown, it loads its data
+    in the background: `loader(ctx)` (GUI thread) returns the work, which runs on the worker and returns
+    plain values; `show_data(data)` (GUI thread) puts them on screen. `refresh()` reloads.
     """
 
-    # Emitted when work deferred after a refresh (such as drawing a chart) has finished.
+    # Emitted when the data has been shown (after show_data).
+    loaded = Signal()
+    # Emitted when loading and the work it triggers (such as drawing a chart) are over, or loading failed.
     settled = Signal()
+    # False for pages without data of their own: they are complete before the database is open.
+    has_data = True
     # True for pages that summarise data other pages change: reloaded each time they are shown.
     refresh_on_show = False
 
-    def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
-        self._loaded = False
+        self.jobs = jobs
+        self.ctx: AppContext | None = None
+        self.state = PageState.WAITING if self.has_data else PageState.READY
+        self.error_message = ""
+        self._job: Job | None = None
         self.setObjectName("contentArea")
         # Pages are plain QWidgets; without this the stylesheet background would not be painted.
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -34,7 +60,17 @@ class Page(QWidget):
         self.body.setSpacing(SPACING)
         self.title_label = QLabel(title)
         self.title_label.setObjectName("pageTitle")
-        self.body.addWidget(self.title_label)
+        # Beside the title, so that the hint coming and going never moves the content.
+        self.state_label = QLabel(OPENING_TEXT if self.has_data else "")
+        self.state_label.setObjectName("pageState")
+        self.state_label.setWordWrap(True)
+        self.state_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        heading = QHBoxLayout()
+        heading.setSpacing(SPACING * 2)
+        heading.addWidget(self.title_label)
+        heading.addWidget(self.state_label, 1)
+        self.body.addLayout(heading)
         self.subtitle_label = QLabel()
         self.subtitle_label.setObjectName("pageSubtitle")
         self.subtitle_label.hide()
@@ -48,24 +84,88 @@ class Page(QWidget):
         self.subtitle_label.setText(text)
         self.subtitle_label.setVisible(bool(text))
 
-    def ensure_loaded(self) -> None:
-        if not self._loaded:
-            self._loaded = True
-            self.refresh()
+    # --- loading ----------------------------------------------------------------------------
+
+    def set_context(self, ctx: AppContext) -> None:
+        """The database is open; the page loads when it is next activated."""
+        self.ctx = ctx
+        if self.state is PageState.WAITING:
+            self.state_label.clear()
 
     def activate(self) -> None:
         """Called when the page becomes the current one."""
-        if self._loaded and self.refresh_on_show:
+        if self.ctx is None or self.state is PageState.LOADING:
+            return
+        if self.state is not PageState.READY or self.refresh_on_show:
             self.refresh()
-        else:
-            self.ensure_loaded()
 
     def refresh(self) -> None:
-        """Reload the page's data from the database; pages with data override this."""
+        """Reload the page's data in the background (nothing happens before the database is open)."""
+        if self.ctx is None or not self.has_data:
+            return
+        self._drop_job()
+        work = self.loader(self.ctx)
+        first_load = self.state is not PageState.READY
+        self._set_state(PageState.LOADING)
+        if first_load:
+            self.state_label.setText(LOADING_TEXT)
+        else:
+            QTimer.singleShot(RELOAD_HINT_DELAY_MS, self, self._show_reload_hint)
+        job = self.jobs.submit(work, name=f"加载“{self.title}”")
+        job.finished.connect(self._on_loaded)
+        job.failed.connect(self._on_failed)
+        self._job = job
+
+    def loader(self, ctx: AppContext) -> Work:
+        """The work that reads this page's data on the worker thread and returns plain values."""
+        raise NotImplementedError(f"{type(self).__name__} has data but no loader")
+
+    def show_data(self, data: Any) -> None:
+        """Put what the loader returned on screen (GUI thread)."""
+
+    def show_failure(self, message: str) -> None:
+        """Loading failed (the message is already beside the title): pages may adjust their content."""
 
     def is_settled(self) -> bool:
-        """False while deferred work is pending; `settled` is emitted when it is done."""
-        return True
+        """False while the page waits for the database, loads, or does deferred work; see `settled`."""
+        return self.state in (PageState.READY, PageState.FAILED)
+
+    def _drop_job(self) -> None:
+        # A superseded load is cancelled and its outcome ignored: only the newest one is shown.
+        job, self._job = self._job, None
+        if job is not None:
+            job.finished.disconnect(self._on_loaded)
+            job.failed.disconnect(self._on_failed)
+            job.cancel()
+
+    def _show_reload_hint(self) -> None:
+        if self.state is PageState.LOADING:
+            self.state_label.setText(LOADING_TEXT)
+
+    def _set_state(self, state: PageState, message: str = "") -> None:
+        self.state = state
+        self.error_message = message
+        self.state_label.setText(f"加载失败：{message}" if message else "")
+        failed = state is PageState.FAILED
+        if bool(self.state_label.property("failed")) != failed:
+            # A dynamic property in a stylesheet selector needs the widget re-polished.
+            self.state_label.setProperty("failed", failed)
+            self.state_label.style().unpolish(self.state_label)
+            self.state_label.style().polish(self.state_label)
+
+    def _on_loaded(self, data: Any) -> None:
+        self._job = None
+        self._set_state(PageState.READY)
+        self.show_data(data)
+        self.loaded.emit()
+        if self.is_settled():
+            self.settled.emit()
+
+    def _on_failed(self, message: str) -> None:
+        self._job = None
+        self._set_state(PageState.FAILED, message)
+        self.show_failure(message)
+        self.settled.emit()
 
 
 def note_label(text: str, object_name: str = "pageNote") -> QLabel:

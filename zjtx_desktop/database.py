@@ -6,49 +6,18 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from zjtx_desktop.errors import DatabaseError
-from zjtx_desktop.paths import default_db_path
+from zjtx_desktop.location import DatabaseLocation as DatabaseLocation
+from zjtx_desktop.location import resolve_location as resolve_location
 
 BUSY_TIMEOUT_MS = 10_000
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "afs", "davfs"}
-
-
-@dataclass(frozen=True)
-class DatabaseLocation:
-    """Where the database is: a SQLAlchemy URL, and for SQLite the file path."""
-
-    url: str
-    sqlite_path: Path | None
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite")
-
-    def describe(self) -> str:
-        if self.sqlite_path is not None:
-            return str(self.sqlite_path)
-        return make_url(self.url).render_as_string(hide_password=True)
-
-
-def resolve_location(option: str | None) -> DatabaseLocation:
-    """--db, else ZJTX_DB, else the per-user default file. A plain path means a SQLite file."""
-    raw = option or os.environ.get("ZJTX_DB") or str(default_db_path())
-    if "://" in raw:
-        url = make_url(raw)
-        if url.get_backend_name() == "sqlite":
-            path = Path(url.database) if url.database and url.database != ":memory:" else None
-            return DatabaseLocation(raw, path.resolve() if path else None)
-        return DatabaseLocation(raw, None)
-    path = Path(raw).expanduser().resolve()
-    return DatabaseLocation(f"sqlite:///{path.as_posix()}", path)
 
 
 def _linux_mount_fs_type(path: Path) -> str | None:

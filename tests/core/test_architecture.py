@@ -23,3 +23,13 @@ def test_core_modules_do_not_load_qt() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "", f"core imported Qt or ui: {result.stdout}"
+
+
+def test_the_command_line_parses_before_the_database_layer_loads() -> None:
+    """Start-up budget: the GUI window must not wait for SQLAlchemy and Alembic to import."""
+    script = (
+        "import sys, zjtx_desktop.cli\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'alembic'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

@@ -1,4 +1,4 @@
-"""GUI test fixtures: offscreen Qt, a fresh database per test, throw-away window settings."""
+"""GUI test fixtures: offscreen Qt, a fresh database per test, a job runner joined at teardown, throw-away settings."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from ui.app import prepare_application
+from ui.jobs import JobRunner
 from ui.main_window import MainWindow
+from ui.widgets import Page, PageState
 from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import resolve_location, transaction
-from zjtx_desktop.settings import configure_installation
+from zjtx_desktop.settings import configure_installation, installation
 
 
 @pytest.fixture(autouse=True)
@@ -37,11 +39,19 @@ def app(qapp: QApplication) -> QApplication:
 
 
 @pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[AppContext]:
+def ctx(db_path: Path) -> Iterator[AppContext]:
     """A freshly migrated and seeded database (city-level, not yet configured)."""
-    context = open_database(resolve_location(str(tmp_path / "t.sqlite3")))
+    context = open_database(resolve_location(str(db_path)))
     yield context
     context.close()
+
+
+@pytest.fixture
+def jobs(app: QApplication, ctx: AppContext) -> Iterator[JobRunner]:
+    """The windows' job runner; it depends on ctx so that it is joined before the database is closed."""
+    runner = JobRunner()
+    yield runner
+    assert runner.shutdown(timeout_ms=10_000), "a background job was still running at teardown"
 
 
 def _configure(ctx: AppContext, unit: str, organisation: str | None = None) -> None:
@@ -63,12 +73,27 @@ def county_ctx(ctx: AppContext) -> AppContext:
 
 
 @pytest.fixture
-def make_window(qtbot: QtBot, app: QApplication) -> Callable[..., MainWindow]:
-    """Build main windows that qtbot closes at teardown."""
+def wait_loaded(qtbot: QtBot) -> Callable[[Page], Page]:
+    """wait_loaded(page): wait until the page shows its data (not its deferred chart), and return it."""
+
+    def wait(page: Page) -> Page:
+        qtbot.waitUntil(lambda: page.state in (PageState.READY, PageState.FAILED))
+        assert page.state is PageState.READY, page.error_message
+        return page
+
+    return wait
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, jobs: JobRunner, wait_loaded: Callable[[Page], Page]) -> Callable[..., MainWindow]:
+    """make_window(ctx): a main window on the database, its first page loaded; qtbot closes it at teardown."""
 
     def build(context: AppContext, remember_geometry: bool = True) -> MainWindow:
-        window = MainWindow(context, remember_geometry=remember_geometry)
+        window = MainWindow(jobs, remember_geometry=remember_geometry)
         qtbot.addWidget(window)
+        with context.sessions() as session:
+            window.set_context(context, installation(session))
+        wait_loaded(window.current_page())
         return window
 
     return build

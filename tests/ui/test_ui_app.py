@@ -2,32 +2,94 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
+from pytestqt.qtbot import QtBot
 
 from ui import app as app_module
-from ui.app import NO_DISPLAY_MESSAGE, render_screenshot, run_gui
+from ui.app import BENCH_VARIABLE, NO_DISPLAY_MESSAGE, OpenedDatabase, render_screenshot, run_gui
 from ui.first_run import FirstRunDialog
-from ui.main_window import GEOMETRY_KEY, window_settings
+from ui.jobs import JobRunner
+from ui.main_window import GEOMETRY_KEY, MainWindow, window_settings
 from ui.page_names import PAGE_NAMES
 from ui.theme import CHART_TARGET
-from zjtx_desktop.context import open_database
-from zjtx_desktop.database import resolve_location
+from ui.widgets import OPENING_TEXT
+from zjtx_desktop.context import AppContext, open_database
+from zjtx_desktop.database import DatabaseLocation, resolve_location
 from zjtx_desktop.errors import UserError
-from zjtx_desktop.settings import installation
+from zjtx_desktop.settings import Installation, installation
 
 ROOT = Path(__file__).resolve().parents[2]
+# A run_gui test that goes wrong fails after this long instead of waiting for ever in the event loop.
+GUARD_MS = 30_000
+
+
+@pytest.fixture(autouse=True)
+def _loop_guard(app: QApplication) -> Iterator[None]:
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(lambda: app.exit(99))
+    timer.start(GUARD_MS)
+    yield
+    timer.stop()
+
+
+@pytest.fixture
+def shutdowns(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What each JobRunner.shutdown returned (True: its thread was joined)."""
+    results: list[bool] = []
+    original = JobRunner.shutdown
+
+    def recording(runner: JobRunner, timeout_ms: int = -1) -> bool:
+        results.append(original(runner, timeout_ms))
+        return results[-1]
+
+    monkeypatch.setattr(JobRunner, "shutdown", recording)
+    return results
+
+
+@pytest.fixture
+def close_when_ready(monkeypatch: pytest.MonkeyPatch) -> list[MainWindow]:
+    """The main window closes itself (as a user would) once it has the database; the windows are listed."""
+    windows: list[MainWindow] = []
+    original = MainWindow.set_context
+
+    def set_context(window: MainWindow, ctx: AppContext, inst: Installation) -> None:
+        original(window, ctx, inst)
+        windows.append(window)
+        QTimer.singleShot(0, window.close)
+
+    monkeypatch.setattr(MainWindow, "set_context", set_context)
+    return windows
+
+
+def _main_window() -> MainWindow:
+    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible())
 
 
 def test_page_names_load_without_qt() -> None:
     script = "import sys, ui.page_names as p; print(len(p.PAGE_NAMES), 'PySide6' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["9", "False"]
+
+
+def test_the_window_modules_load_without_the_slow_libraries() -> None:
+    # The window must not wait for these: the worker loads them while the window is already up.
+    script = (
+        "import sys, ui.app, ui.main_window, ui.jobs; "
+        "print(*[name for name in ('sqlalchemy', 'alembic', 'matplotlib') if name in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == []
 
 
 def test_page_names_match_the_command_line() -> None:
@@ -46,15 +108,67 @@ def test_run_gui_without_a_display_explains(monkeypatch: pytest.MonkeyPatch, tmp
     assert not (tmp_path / "t.sqlite3").exists()
 
 
-def test_run_gui_reports_a_database_it_cannot_open(
-    app: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_run_gui_shows_the_window_before_the_database_is_open(
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+    county_ctx: AppContext,
+    shutdowns: list[bool],
+    close_when_ready: list[MainWindow],
 ) -> None:
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    release = threading.Event()
+    real_open = app_module.open_installation
+
+    def held_open(location: DatabaseLocation) -> OpenedDatabase:
+        assert release.wait(20), "the test never let the database open"
+        return real_open(location)
+
+    def event_loop(app: QApplication) -> int:
+        # The database is still being opened: the window is up, says so, and can be used.
+        window = _main_window()
+        assert window.ctx is None
+        assert window.navigation.count() == len(PAGE_NAMES)
+        assert window.unit_status.text() == OPENING_TEXT
+        assert window.dashboard.state_label.text() == OPENING_TEXT
+        nav = window.navigation
+        qtbot.mouseClick(
+            nav.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=nav.visualItemRect(nav.item(PAGE_NAMES.index("targets"))).center(),
+        )
+        assert window.current_page_name() == "targets"
+        assert window.stack.currentWidget() is window.pages["targets"]
+        assert window.pages["targets"].state_label.text() == OPENING_TEXT
+        release.set()
+        return int(app.exec())
+
+    monkeypatch.setattr(app_module, "open_installation", held_open)
+    monkeypatch.setattr(app_module, "_event_loop", event_loop)
+    assert run_gui(county_ctx.location) == 0
+    # When the database arrived, the status bar and the page the user had chosen filled in.
+    (window,) = close_when_ready
+    assert "青田县" in window.unit_status.text()
+    assert str(county_ctx.location.sqlite_path) in window.database_status.text()
+    assert window.current_page_name() == "targets"
+    assert shutdowns == [True]
+
+
+def test_run_gui_reports_a_database_it_cannot_open(
+    app: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, shutdowns: list[bool]
+) -> None:
+    shown: list[tuple[bool, str]] = []
+
+    def critical(parent: QWidget, _title: str, text: str) -> None:
+        shown.append((isinstance(parent, MainWindow) and parent.isVisible(), text))
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
     folder = tmp_path / "a folder"
     folder.mkdir()
     assert run_gui(resolve_location(str(folder))) == 1
-    assert shown and "文件夹" in shown[0]
+    # Over the main window, which was on screen before the database was tried.
+    assert len(shown) == 1
+    over_window, message = shown[0]
+    assert over_window and "文件夹" in message
+    assert shutdowns == [True]
 
 
 def test_run_gui_cancelled_wizard_leaves_the_database_unconfigured(
@@ -72,26 +186,63 @@ def test_run_gui_cancelled_wizard_leaves_the_database_unconfigured(
 
 
 def test_run_gui_shows_the_window_after_the_wizard(
-    app: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    app: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, close_when_ready: list[MainWindow]
 ) -> None:
-    shown_titles: list[str] = []
-
     def accept(dialog: FirstRunDialog) -> QDialog.DialogCode:
+        assert isinstance(dialog.parent(), MainWindow)
         dialog.select_unit("331121")
         dialog.accept()
         return QDialog.DialogCode.Accepted
 
-    def event_loop() -> int:
-        windows = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.windowTitle()]
-        shown_titles.extend(w.windowTitle() for w in windows)
-        for window in windows:
-            window.close()
-        return 0
-
     monkeypatch.setattr(FirstRunDialog, "exec", accept)
-    monkeypatch.setattr(app_module, "_event_loop", lambda _app: event_loop())
     assert run_gui(resolve_location(str(tmp_path / "t.sqlite3"))) == 0
-    assert any("青田县经济和信息化局" in title for title in shown_titles)
+    (window,) = close_when_ready
+    assert "青田县经济和信息化局" in window.windowTitle()
+
+
+def test_closing_the_window_while_the_database_opens_closes_the_database(
+    monkeypatch: pytest.MonkeyPatch, county_ctx: AppContext, shutdowns: list[bool]
+) -> None:
+    release = threading.Event()
+    real_open = app_module.open_installation
+    opened: list[OpenedDatabase] = []
+    closed: list[AppContext] = []
+
+    def held_open(location: DatabaseLocation) -> OpenedDatabase:
+        assert release.wait(20), "the test never let the database open"
+        opened.append(real_open(location))
+        return opened[-1]
+
+    def event_loop(app: QApplication) -> int:
+        window = _main_window()
+        # The user gives up before the database is open; the worker finishes opening it meanwhile.
+        QTimer.singleShot(0, window.close)
+        release.set()
+        return int(app.exec())
+
+    original_close = AppContext.close
+    monkeypatch.setattr(AppContext, "close", lambda ctx: (closed.append(ctx), original_close(ctx))[1])
+    monkeypatch.setattr(app_module, "open_installation", held_open)
+    monkeypatch.setattr(app_module, "_event_loop", event_loop)
+    set_context_calls: list[object] = []
+    monkeypatch.setattr(MainWindow, "set_context", lambda *args: set_context_calls.append(args))
+    assert run_gui(county_ctx.location) == 0
+    assert shutdowns == [True]
+    assert len(opened) == 1 and opened[0].ctx in closed
+    assert set_context_calls == []  # nothing was delivered to the closed window
+
+
+def test_the_real_program_reports_its_start_to_the_bench(county_ctx: AppContext) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **{BENCH_VARIABLE: "1"})
+    db = str(county_ctx.location.sqlite_path)
+    result = subprocess.run(
+        [sys.executable, "main.py", "--db", db], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert [line[0] for line in lines] == ["READY", "SETTLED"]
+    assert lines[0][2] == "1", "window, navigation and first page visible"
+    assert float(lines[0][1]) <= float(lines[1][1])
 
 
 def test_render_screenshot_writes_a_png_of_the_requested_size(app: QApplication, tmp_path: Path) -> None:
@@ -111,6 +262,12 @@ def test_render_screenshot_writes_a_png_of_the_requested_size(app: QApplication,
     render_screenshot(location, "admin", small, width=1024, height=640)
     assert (QImage(str(small)).width(), QImage(str(small)).height()) == (1024, 640)
     assert not window_settings().contains(GEOMETRY_KEY)
+
+
+def test_render_screenshot_of_a_database_it_cannot_open_explains(app: QApplication, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="文件夹"):
+        render_screenshot(resolve_location(str(tmp_path)), "dashboard", tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_render_screenshot_names_the_valid_pages(app: QApplication, tmp_path: Path) -> None:

@@ -77,10 +77,11 @@ def test_selectors_offer_the_programs_and_periods_with_targets(dashboard: Dashbo
     assert unit_cells(dashboard)[TOTAL_LABEL][0] == "7"
 
 
-def test_refresh_counts_a_new_cultivation_entry(dashboard: DashboardPage, ctx: AppContext) -> None:
+def test_refresh_counts_a_new_cultivation_entry(qtbot: QtBot, dashboard: DashboardPage, ctx: AppContext) -> None:
     assert dashboard.select("ZJTX_POOL", 2017, 2020)
     add_qingtian_entry(ctx, 2018)
-    dashboard.refresh()
+    with qtbot.waitSignal(dashboard.loaded):
+        dashboard.refresh()
     # The selection survives the refresh.
     assert dashboard.selected_period() == ("ZJTX_POOL", 2017, 2020)
     shown = unit_cells(dashboard)
@@ -127,9 +128,12 @@ def test_empty_target_table_says_so(make_window: Callable[..., MainWindow], ctx:
     assert not dashboard.program_combo.isEnabled()
 
 
-def test_returning_to_the_dashboard_shows_new_entries(make_window: Callable[..., MainWindow], ctx: AppContext) -> None:
+def test_returning_to_the_dashboard_shows_new_entries(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], ctx: AppContext
+) -> None:
     window = make_window(ctx)
     window.show_page("enterprises")
     add_qingtian_entry(ctx, 2019)
-    window.show_page("dashboard")
+    with qtbot.waitSignal(window.dashboard.loaded):
+        window.show_page("dashboard")
     assert unit_cells(window.dashboard)["青田县"] == ("150", "1", "0.7%")

@@ -9,11 +9,15 @@ from PySide6.QtCore import QRect, QSize, Qt
 from pytestqt.qtbot import QtBot
 
 from ui import main_window
+from ui.jobs import UNEXPECTED_MESSAGE, JobRunner
 from ui.main_window import GEOMETRY_KEY, MainWindow, window_settings
 from ui.page_names import PAGE_NAMES, PAGE_TITLES
-from zjtx_desktop import __version__
+from ui.pages import dashboard as dashboard_module
+from ui.widgets import LOADING_TEXT, OPENING_TEXT, PageState
+from zjtx_desktop import APP_NAME, __version__
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.errors import UserError
+from zjtx_desktop.settings import installation
 
 
 def test_title_names_the_organisation(make_window: Callable[..., MainWindow], ctx: AppContext) -> None:
@@ -108,3 +112,59 @@ def test_dashboard_fits_a_1366_by_768_screen(
     assert table.verticalScrollBar().maximum() == 0, "all units and 合计 visible without scrolling"
     assert table.horizontalScrollBar().maximum() == 0
     assert window.dashboard.rule_label.isVisible()
+
+
+def test_the_window_is_usable_before_the_database_is_open(qtbot: QtBot, jobs: JobRunner) -> None:
+    window = MainWindow(jobs)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.windowTitle() == APP_NAME
+    assert window.unit_status.text() == OPENING_TEXT
+    assert window.dashboard.state_label.text() == OPENING_TEXT
+    assert window.dashboard.empty_label.text() == LOADING_TEXT
+    # Only the first page is built with the window; the others on their first visit.
+    assert list(window.pages) == ["dashboard"]
+    qtbot.keyClick(window.navigation, Qt.Key.Key_End)
+    assert window.current_page_name() == "admin"
+    assert window.pages["admin"].state_label.text() == OPENING_TEXT
+    assert jobs.is_idle(), "nothing is loaded before there is a database"
+
+
+def test_pages_built_before_the_database_load_when_it_arrives(qtbot: QtBot, jobs: JobRunner, ctx: AppContext) -> None:
+    window = MainWindow(jobs)
+    qtbot.addWidget(window)
+    window.show_page("targets")
+    with ctx.sessions() as session:
+        inst = installation(session)
+    with qtbot.waitSignal(window.pages["targets"].loaded):
+        window.set_context(ctx, inst)
+    assert window.pages["targets"].state is PageState.READY
+    # The dashboard, built but not visible, loads only when it is shown.
+    assert window.dashboard.state is PageState.WAITING
+    with qtbot.waitSignal(window.dashboard.loaded):
+        window.show_page("dashboard")
+    assert window.dashboard.model.rowCount() > 0
+
+
+def test_a_page_that_fails_to_load_says_why(
+    qtbot: QtBot, jobs: JobRunner, ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_ctx: AppContext) -> None:
+        raise ValueError("no such column: target.count")
+
+    monkeypatch.setattr(dashboard_module, "load_dashboard", broken)
+    window = MainWindow(jobs)
+    qtbot.addWidget(window)
+    with ctx.sessions() as session:
+        inst = installation(session)
+    with qtbot.waitSignal(window.dashboard.settled):
+        window.set_context(ctx, inst)
+    assert window.dashboard.state is PageState.FAILED
+    assert window.dashboard.state_label.text() == f"加载失败：{UNEXPECTED_MESSAGE}"
+    # The next visit tries again.
+    monkeypatch.undo()
+    window.show_page("admin")
+    with qtbot.waitSignal(window.dashboard.loaded):
+        window.show_page("dashboard")
+    assert window.dashboard.state_label.text() == ""

@@ -10,15 +10,16 @@ from ui.main_window import MainWindow
 from ui.pages.admin import AdminPage
 from ui.pages.placeholder import PLANNED, PlannedPage
 from ui.pages.targets import TargetsPage
+from ui.widgets import Page
 from zjtx_desktop import __version__
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.migrations import migration_state
 
 
 def test_admin_shows_installation_database_revision_and_version(
-    make_window: Callable[..., MainWindow], ctx: AppContext
+    make_window: Callable[..., MainWindow], ctx: AppContext, wait_loaded: Callable[[Page], Page]
 ) -> None:
-    page = make_window(ctx).show_page("admin")
+    page = wait_loaded(make_window(ctx).show_page("admin"))
     assert isinstance(page, AdminPage)
     assert "丽水市" in page.fact("本机单位")
     assert page.fact("单位名称") == "丽水市经济和信息化局"
@@ -28,8 +29,10 @@ def test_admin_shows_installation_database_revision_and_version(
     assert page.fact("程序版本") == __version__
 
 
-def test_targets_page_lists_the_annex(make_window: Callable[..., MainWindow], ctx: AppContext) -> None:
-    page = make_window(ctx).show_page("targets")
+def test_targets_page_lists_the_annex(
+    make_window: Callable[..., MainWindow], ctx: AppContext, wait_loaded: Callable[[Page], Page]
+) -> None:
+    page = wait_loaded(make_window(ctx).show_page("targets"))
     assert isinstance(page, TargetsPage)
     model = page.model
     assert model.rowCount() == 37
@@ -37,8 +40,10 @@ def test_targets_page_lists_the_annex(make_window: Callable[..., MainWindow], ct
     assert first[:5] == ["丽水经济技术开发区", "省“专精特新”培育库企业", "2017—2020年", "80", "丽政办发〔2018〕61号"]
 
 
-def test_targets_page_of_a_county_lists_its_own(make_window: Callable[..., MainWindow], county_ctx: AppContext) -> None:
-    page = make_window(county_ctx).show_page("targets")
+def test_targets_page_of_a_county_lists_its_own(
+    make_window: Callable[..., MainWindow], county_ctx: AppContext, wait_loaded: Callable[[Page], Page]
+) -> None:
+    page = wait_loaded(make_window(county_ctx).show_page("targets"))
     assert isinstance(page, TargetsPage)
     units = {page.model.index(row, 0).data() for row in range(page.model.rowCount())}
     assert units == {"青田县"}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from ui.models import ROOT, AnyIndex
 from ui.theme import TOTAL_ROW_BACKGROUND, bold
-from zjtx_desktop.progress import ProgressRow
+
+if TYPE_CHECKING:
+    from zjtx_desktop.progress import ProgressRow
 
 COL_UNIT = 0
 COL_TARGET = 1

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, Qt
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ui.models import ROOT, AnyIndex
-from zjtx_desktop.models import Program, Region, Target
-from zjtx_desktop.progress import period_label
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 COL_UNIT = 0
 COL_PROGRAM = 1
@@ -34,7 +33,15 @@ class TargetRow:
 
 
 def load_target_rows(session: Session, unit_code: str | None = None) -> list[TargetRow]:
-    """Targets in display order (program, period, unit); only one unit's when unit_code is given."""
+    """Targets in display order (program, period, unit); only one unit's when unit_code is given.
+
+    Runs on the worker thread; SQLAlchemy is imported here so that opening the page never waits for it.
+    """
+    from sqlalchemy import select
+
+    from zjtx_desktop.models import Program, Region, Target
+    from zjtx_desktop.progress import period_label
+
     query = (
         select(Target, Region.name, Program.name)
         .join(Region, Region.code == Target.region_code)

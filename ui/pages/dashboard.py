@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ui.charts import Bar, ProgressChart
 from ui.delegates import ProgressBarDelegate
+from ui.jobs import JobRunner, Work
 from ui.models.progress_model import (
     COL_BAR,
     COL_DONE,
@@ -28,14 +32,39 @@ from ui.models.progress_model import (
     ProgressTableModel,
 )
 from ui.theme import ROW_HEIGHT, SPACING
-from ui.widgets import Page, note_label
-from zjtx_desktop.context import AppContext
-from zjtx_desktop.progress import COUNTING_RULE, ProgressReport, ProgressRow, period_label, progress_by_unit
-from zjtx_desktop.settings import Installation, installation
+from ui.widgets import LOADING_TEXT, Page, note_label
+
+if TYPE_CHECKING:
+    # Only for annotations: the core's query modules load SQLAlchemy, which the window must not wait for.
+    from zjtx_desktop.context import AppContext
+    from zjtx_desktop.progress import ProgressRow
+    from zjtx_desktop.settings import Installation
 
 Period = tuple[str, int, int]  # program code, start year, end year
 BAR_MINIMUM_WIDTH = 80
-FIRST_CHART_DELAY_MS = 150
+NO_TARGETS_TEXT = "数据库中还没有目标任务，无法计算完成情况。"
+NOT_LOADED_TEXT = "未能读取目标完成情况（原因见右上方），可按“刷新”重试。"
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """What the dashboard shows, read on the worker: plain rows, no ORM objects."""
+
+    installation: Installation
+    rows: list[ProgressRow]
+    totals: list[ProgressRow]
+    counting_rule: str
+
+
+def load_dashboard(ctx: AppContext) -> DashboardData:
+    """The installation and every target's progress (one aggregate query); runs on the worker thread."""
+    from zjtx_desktop.progress import COUNTING_RULE, progress_by_unit
+    from zjtx_desktop.settings import installation
+
+    with ctx.sessions() as session:
+        inst = installation(session)
+        report = progress_by_unit(session, unit_codes=None if inst.is_city else [inst.unit_code])
+    return DashboardData(inst, report.rows, report.totals, COUNTING_RULE)
 
 
 def _period_of(row: ProgressRow) -> Period:
@@ -52,10 +81,9 @@ class DashboardPage(Page):
 
     refresh_on_show = True  # one aggregate query; other pages change what it counts
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, "目标完成情况", parent)
-        self._report = ProgressReport([], [])
-        self._installation: Installation | None = None
+    def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
+        super().__init__("目标完成情况", jobs, parent)
+        self._data: DashboardData | None = None
         self._chart_pending = False
 
         selectors = QHBoxLayout()
@@ -104,14 +132,16 @@ class DashboardPage(Page):
         header.setMinimumSectionSize(60)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
-        self.empty_label = QLabel("数据库中还没有目标任务，无法计算完成情况。")
+        # Says "loading" until the first data arrive, then stands for an empty target table.
+        self.empty_label = QLabel(LOADING_TEXT)
         self.empty_label.setObjectName("emptyState")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.table_stack = QStackedWidget()
         self.table_stack.addWidget(self.table)
         self.table_stack.addWidget(self.empty_label)
+        self.table_stack.setCurrentWidget(self.empty_label)
 
-        self.chart = ProgressChart()
+        self.chart = ProgressChart(jobs)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.table_stack)
@@ -126,23 +156,30 @@ class DashboardPage(Page):
         self.rule_label = note_label("", "countingRule")
         self.body.addWidget(self.rule_label)
 
+        self.program_combo.setEnabled(False)
+        self.period_combo.setEnabled(False)
         self.program_combo.currentIndexChanged.connect(self._on_program_changed)
         self.period_combo.currentIndexChanged.connect(self._show_selected)
         self.refresh_button.clicked.connect(self.refresh)
 
     # --- data -----------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Re-read the installation and every target's progress (one aggregate query), keep the selection."""
-        with self.ctx.sessions() as session:
-            self._installation = installation(session)
-            units = None if self._installation.is_city else [self._installation.unit_code]
-            self._report = progress_by_unit(session, unit_codes=units)
-        self._loaded = True
-        inst = self._installation
+    def loader(self, ctx: AppContext) -> Work:
+        return lambda _control: load_dashboard(ctx)
+
+    def show_data(self, data: Any) -> None:
+        """Show freshly read progress, keeping the selected program and period."""
+        assert isinstance(data, DashboardData)
+        self._data = data
+        inst = data.installation
         self.set_subtitle(f"{inst.unit_name}（市级，全部单位）" if inst.is_city else f"{inst.unit_name}（本单位）")
+        self.empty_label.setText(NO_TARGETS_TEXT)
         self._fill_programs()
         self._show_selected()
+
+    def show_failure(self, message: str) -> None:
+        if self._data is None:
+            self.empty_label.setText(NOT_LOADED_TEXT)
 
     def select(self, program_code: str, start_year: int, end_year: int) -> bool:
         """Show one program and period; False if the database has no such target."""
@@ -169,7 +206,7 @@ class DashboardPage(Page):
     def _fill_programs(self) -> None:
         previous = self.program_combo.currentData()
         programs: dict[str, str] = {}
-        for total in self._report.totals:  # already in program order
+        for total in self._totals():  # already in program order
             programs.setdefault(total.program_code, total.program)
         with QSignalBlocker(self.program_combo):
             self.program_combo.clear()
@@ -185,7 +222,7 @@ class DashboardPage(Page):
         code = self.program_combo.currentData()
         with QSignalBlocker(self.period_combo):
             self.period_combo.clear()
-            for total in self._report.totals:
+            for total in self._totals():
                 if total.program_code == code:
                     self.period_combo.addItem(total.period_label, _years_key(total.start_year, total.end_year))
             index = self.period_combo.findData(previous)
@@ -198,28 +235,33 @@ class DashboardPage(Page):
 
     # --- display --------------------------------------------------------------------------
 
+    def _totals(self) -> list[ProgressRow]:
+        return self._data.totals if self._data is not None else []
+
     def _selected_rows(self) -> tuple[list[ProgressRow], ProgressRow | None]:
         selected = self.selected_period()
-        if selected is None:
+        if selected is None or self._data is None:
             return [], None
-        rows = [row for row in self._report.rows if _period_of(row) == selected]
-        total = next((row for row in self._report.totals if _period_of(row) == selected), None)
+        rows = [row for row in self._data.rows if _period_of(row) == selected]
+        total = next((row for row in self._data.totals if _period_of(row) == selected), None)
         return rows, total
 
     def _show_selected(self) -> None:
+        if self._data is None:
+            return
         rows, total = self._selected_rows()
-        city = self._installation is None or self._installation.is_city
+        city = self._data.installation.is_city
         # A county sees one unit: a 合计 equal to that row would only repeat it.
         self.model.set_rows(rows, total if city else None)
         self._fit_table_width()
         self.table_stack.setCurrentWidget(self.table if rows else self.empty_label)
-        selected = self.selected_period()
-        if selected is None:
-            self.rule_label.setText(COUNTING_RULE)
+        rule = self._data.counting_rule
+        if total is None:
+            self.rule_label.setText(rule)
         else:
-            _, start, end = selected
+            start, end = total.start_year, total.end_year
             years = f"{start} 年" if start == end else f"{start} 年至 {end} 年"
-            self.rule_label.setText(f"统计期间：{period_label(start, end)}（入库年份在 {years}）。{COUNTING_RULE}")
+            self.rule_label.setText(f"统计期间：{total.period_label}（入库年份在 {years}）。{rule}")
         self._schedule_chart()
 
     def _fit_table_width(self) -> None:
@@ -231,32 +273,31 @@ class DashboardPage(Page):
         self.table_stack.setMinimumWidth(columns + BAR_MINIMUM_WIDTH + frame)
 
     def _schedule_chart(self) -> None:
-        # The first chart waits until the window has been painted: loading matplotlib blocks for about
-        # half a second, and the table should be readable meanwhile.
+        # Several selector changes in one turn of the event loop make one drawing.
         if not self._chart_pending:
             self._chart_pending = True
-            QTimer.singleShot(0 if self.chart.is_drawn else FIRST_CHART_DELAY_MS, self, self._draw_chart)
+            self.chart.when_ready(self._draw_chart)
 
     def is_settled(self) -> bool:
-        return not self._chart_pending
+        return super().is_settled() and not self._chart_pending
 
     def _draw_chart(self) -> None:
         try:
             self._plot()
         finally:
             self._chart_pending = False
-            self.settled.emit()
+            if self.is_settled():
+                self.settled.emit()
 
     def _plot(self) -> None:
-        inst = self._installation
-        if inst is not None and not inst.is_city:
+        if self._data is None:
+            return
+        inst = self._data.installation
+        if not inst.is_city:
             # One unit makes a one-bar chart; a county sees all of its own targets side by side instead.
-            bars = [Bar(f"{row.program}\n{row.period_label}", row.target, row.done) for row in self._report.rows]
+            bars = [Bar(f"{row.program}\n{row.period_label}", row.target, row.done) for row in self._data.rows]
             self.chart.plot(bars, f"{inst.unit_name}各项目标完成情况")
             return
-        rows, _ = self._selected_rows()
-        selected = self.selected_period()
-        title = ""
-        if selected is not None:
-            title = f"{self.program_combo.currentText()}　{period_label(selected[1], selected[2])}"
+        rows, total = self._selected_rows()
+        title = f"{self.program_combo.currentText()}　{total.period_label}" if total is not None else ""
         self.chart.plot([Bar(row.unit or "", row.target, row.done) for row in rows], title)

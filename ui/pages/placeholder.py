@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QWidget
 
+from ui.jobs import JobRunner
 from ui.page_names import PAGE_TITLES
 from ui.widgets import Page, note_label
-from zjtx_desktop.context import AppContext
 
 PLANNED: dict[str, str] = {
     "enterprises": "企业库：企业名录的检索（名称、统一社会信用代码、拼音首字母）、录入、修改和回收站将在此提供。",
@@ -21,8 +21,10 @@ PLANNED: dict[str, str] = {
 class PlannedPage(Page):
     """A page title and one honest sentence about what the page will hold."""
 
-    def __init__(self, ctx: AppContext, name: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, PAGE_TITLES[name], parent)
+    has_data = False
+
+    def __init__(self, jobs: JobRunner, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(PAGE_TITLES[name], jobs, parent)
         self.name = name
         self.note = note_label(PLANNED[name])
         self.body.addWidget(self.note)

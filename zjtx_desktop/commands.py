@@ -1,0 +1,219 @@
+"""The command implementations behind the CLI (DESIGN.md §4); loaded only when a command runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from zjtx_desktop.audit import record
+from zjtx_desktop.cli import EXIT_OK, EXIT_PROBLEM, Invocation, UnusableInput, UsageError
+from zjtx_desktop.context import AppContext, open_database
+from zjtx_desktop.database import DatabaseLocation, transaction
+from zjtx_desktop.errors import UserError
+from zjtx_desktop.health import run_checks
+from zjtx_desktop.models import Enterprise
+from zjtx_desktop.progress import COUNTING_RULE, progress_by_unit, resolve_program
+from zjtx_desktop.settings import configure_installation, find_region, installation
+
+
+def _open(location: DatabaseLocation, *, create: bool) -> AppContext:
+    return open_database(location, create=create)
+
+
+def cmd_init(call: Invocation) -> int:
+    args = call.args
+    existed = call.location.sqlite_path is not None and call.location.sqlite_path.exists()
+    ctx = _open(call.location, create=True)
+    try:
+        with transaction(ctx.sessions) as session:
+            current = installation(session)
+            if args.unit is not None:
+                region = find_region(session, args.unit)
+                if region is None:
+                    raise UserError(f"未知的单位“{args.unit}”：请使用单位代码（如 331102）或名称（如 莲都区）")
+                if current.configured and region.code != current.unit_code:
+                    raise UserError(
+                        f"该数据库已初始化为“{current.unit_name}”的安装，不能改为“{region.name}”；未作任何更改。"
+                    )
+            if not current.configured:
+                current = configure_installation(
+                    session, args.unit, args.org, dt.datetime.now().isoformat(timespec="seconds")
+                )
+                record(
+                    session,
+                    ctx.actor,
+                    "configure",
+                    "installation",
+                    current.unit_code,
+                    after={"unit": current.unit_code, "organisation": current.organisation},
+                )
+            enterprises = session.scalar(select(func.count()).select_from(Enterprise)) or 0
+        seeded = ctx.seed_result
+        verb = "已打开已有数据库" if existed else "已创建数据库"
+        call.out(f"{verb}：{call.location.describe()}")
+        scope = "市级，查看全部单位" if current.is_city else "县级安装，只管理本单位"
+        call.out(f"所属单位：{current.unit_name}（{current.unit_code}，{scope}）；报表署名：{current.organisation}")
+        if seeded.total:
+            call.out(
+                f"已载入基础数据：{seeded.regions} 个单位、{seeded.programs} 个培育层级、{seeded.industries} 个行业大类、"
+                f"{seeded.tasks} 项政策任务、{seeded.targets} 条目标任务（丽政办发〔2018〕61号附件）"
+            )
+        if args.demo:
+            if enterprises:
+                raise UserError(f"数据库中已有 {enterprises} 家企业，演示数据只能生成到空数据库中；未作任何更改。")
+            from zjtx_desktop.demo import generate_demo
+
+            unit_code = None if current.is_city else current.unit_code
+            with transaction(ctx.sessions) as session:
+                summary = generate_demo(session, args.demo, args.seed, unit_code=unit_code)
+                record(session, ctx.actor, "demo", "database", after={"count": args.demo, "seed": args.seed})
+            call.out(
+                f"已生成演示数据：{summary.enterprises} 家企业、{summary.cultivations} 条培育记录、"
+                f"{summary.annual_reports} 条年度监测、{summary.help_visits} 条帮扶记录（种子 {args.seed}）"
+            )
+        elif existed and not seeded.total:
+            call.out(f"数据库已是最新，现有 {enterprises} 家企业；未作更改。")
+    finally:
+        ctx.close()
+    return EXIT_OK
+
+
+def cmd_progress(call: Invocation) -> int:
+    args = call.args
+    ctx = _open(call.location, create=False)
+    try:
+        with transaction(ctx.sessions) as session:
+            program_code = resolve_program(session, args.program).code if args.program else None
+            own = installation(session)
+            units = None if own.is_city else [own.unit_code]
+            report = progress_by_unit(session, year=args.year, program_code=program_code, unit_codes=units)
+    finally:
+        ctx.close()
+    if args.json:
+        call.out(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not report.rows:
+        call.out("没有符合条件的目标任务。")
+        return EXIT_OK
+    for total in report.totals:
+        call.out(f"\n{total.program}（{total.period_label}）")
+        call.out(f"  {'单位':<10}{'目标':>6}{'完成':>6}{'完成率':>9}")
+        for row in report.rows:
+            if (row.program_code, row.start_year, row.end_year) == (
+                total.program_code,
+                total.start_year,
+                total.end_year,
+            ):
+                call.out(f"  {_pad(row.unit or '', 12)}{row.target:>6}{row.done:>6}{_percent(row.rate):>9}")
+        call.out(f"  {_pad('合计', 12)}{total.target:>6}{total.done:>6}{_percent(total.rate):>9}")
+    call.out(f"\n统计口径：{COUNTING_RULE}")
+    return EXIT_OK
+
+
+def _pad(text: str, width: int) -> str:
+    """Left-align text whose Chinese characters take two columns in a terminal."""
+    used = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    return text + " " * max(0, width - used)
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def cmd_import(call: Invocation) -> int:
+    """DESIGN §4: exit 0 committed (or a clean dry run), 1 rows rejected and nothing written, 2 unusable file."""
+    from zjtx_desktop.exchange.error_workbook import write_error_workbook
+    from zjtx_desktop.exchange.importer import commit_plan, plan_import
+    from zjtx_desktop.exchange.reading import UnusableFile
+
+    args = call.args
+    if args.errors_out is not None and not args.errors_out.parent.exists():
+        raise UsageError(f"错误清单的文件夹不存在：{args.errors_out.parent}")
+    ctx = _open(call.location, create=False)
+    try:
+        with transaction(ctx.sessions) as session:
+            own = installation(session)
+            try:
+                plan = plan_import(session, args.file, scope_unit=None if own.is_city else own.unit_code)
+            except UnusableFile as exc:
+                raise UnusableInput(str(exc)) from exc
+            committed = False
+            if not args.dry_run:
+                result = commit_plan(session, ctx.actor, plan, skip_invalid=args.skip_invalid)
+                committed = result.committed
+                if not committed:
+                    session.rollback()
+    finally:
+        ctx.close()
+    rejected = plan.count("error")
+    if args.errors_out is not None and rejected:
+        write_error_workbook(plan, args.errors_out)
+    summary = {
+        "created": plan.count("new"),
+        "updated": plan.count("update"),
+        "unchanged": plan.count("unchanged"),
+        "rejected": rejected,
+        "committed": committed,
+        "errors": [error.as_dict() for error in plan.errors],
+        "skipped": plan.count("skipped"),
+        "conflicts": plan.count("conflict"),
+        "warnings": plan.warnings,
+    }
+    if args.json:
+        call.out(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print_import(call, plan.file_name, summary, args.dry_run)
+    if rejected and not args.skip_invalid:
+        return EXIT_PROBLEM
+    return EXIT_OK
+
+
+def _print_import(call: Invocation, file_name: str, summary: dict[str, Any], dry_run: bool) -> None:
+    call.out(
+        f"{file_name}：新增 {summary['created']}，更新 {summary['updated']}，不变 {summary['unchanged']}，"
+        f"错误 {summary['rejected']}，跳过 {summary['skipped']}，冲突 {summary['conflicts']}"
+    )
+    for warning in summary["warnings"]:
+        call.out(f"提示：{warning}")
+    for error in summary["errors"][:50]:
+        call.out(f"  {error['sheet']} 第{error['row']}行 {error['column']}列：{error['message']}")
+    if len(summary["errors"]) > 50:
+        call.out(f"  ……共 {len(summary['errors'])} 处错误")
+    if dry_run:
+        call.out("（仅检查，未写入数据库）")
+    elif summary["committed"]:
+        call.out("已写入数据库。")
+    else:
+        call.out("有错误的行，未写入任何数据。请改正后重新导入，或使用 --skip-invalid 只导入正确的行。")
+
+
+def cmd_check(call: Invocation) -> int:
+    report = run_checks(call.location)
+    for line in report.lines():
+        call.out(line)
+    return EXIT_OK if report.ok else EXIT_PROBLEM
+
+
+def cmd_screenshot(call: Invocation) -> int:
+    if call.gui is None:
+        raise UserError("图形界面组件不可用，无法截图。")
+    out: Path = call.args.out
+    if out.parent and not out.parent.exists():
+        raise UserError(f"输出文件夹不存在：{out.parent}")
+    call.gui.render_screenshot(call.location, call.args.page, out)
+    call.out(f"已保存截图：{out}")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[Invocation], int]] = {
+    "init": cmd_init,
+    "progress": cmd_progress,
+    "import": cmd_import,
+    "check": cmd_check,
+    "screenshot": cmd_screenshot,
+}
