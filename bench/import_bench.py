@@ -83,7 +83,9 @@ def import_ratio(folder: Path) -> tuple[float, float]:
 def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         seconds, baseline = import_ratio(Path(folder))
-    print(f"导入 {ROWS:,} 行 × 20 列：{seconds:.2f} s；裸解析 {baseline:.2f} s；比值 {seconds / baseline:.2f}（预算 ≤ 2）")
+    print(
+        f"导入 {ROWS:,} 行 × 20 列：{seconds:.2f} s；裸解析 {baseline:.2f} s；比值 {seconds / baseline:.2f}（预算 ≤ 2）"
+    )
     return 0
 
 

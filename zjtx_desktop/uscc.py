@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import operator
+import re
 import unicodedata
 from typing import NamedTuple
 
@@ -11,6 +13,7 @@ ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 LENGTH = 18
 
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
+_WELL_FORMED = re.compile(r"[1-9A-HJ-NP-RTUWXY][0-9A-HJ-NP-RTUWXY]\d{6}[0-9A-HJ-NP-RTUWXY]{10}")
 _DIGITS = frozenset("0123456789")
 _UNUSED_LETTERS = "IOZSV"
 # Weight of position i (1-based) is 3^(i-1) mod 31; position 18 (the check character) has weight 1.
@@ -18,6 +21,7 @@ _WEIGHTS = tuple(pow(3, i, 31) for i in range(LENGTH - 1))
 # GB 11714 organization code check: weights for its first 8 characters.
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ORG_VALUE = {c: int(c, 36) for c in _ORG_CHARS}
 # Hyphen-like separators people type or paste between the parts of a code.
 _DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 # a–z to upper case in one pass, with both o and O going straight to the digit 0.
@@ -99,6 +103,16 @@ def check_character(first17: str) -> str:
     return ALPHABET[(31 - total % 31) % 31]
 
 
+def _fast_checks_pass(code: str) -> bool:
+    """Both check characters of a well-formed code, without building messages."""
+    org_total = sum(map(operator.mul, map(_ORG_VALUE.__getitem__, code[8:16]), _ORG_WEIGHTS))
+    org_value = 11 - org_total % 11
+    if code[16] != ("X" if org_value == 10 else "0" if org_value == 11 else str(org_value)):
+        return False
+    total = sum(map(operator.mul, map(_VALUE.__getitem__, code[:17]), _WEIGHTS))
+    return code[17] == ALPHABET[(31 - total % 31) % 31]
+
+
 def _fail(code: str, message: str, expected: str | None = None) -> UsccCheck:
     return UsccCheck(ok=False, code=code, message=message, expected_check=expected)
 
@@ -109,6 +123,10 @@ def check(raw: str) -> UsccCheck:
     Order: empty, length, characters, registration authority (1st), area code (3rd–8th),
     organization-code check (17th), check character (18th). Positions count in the normalised code.
     """
+    # Most codes arrive tidy and valid: confirm those with C-level arithmetic only (an import checks
+    # 50,000 codes at a time); anything else takes the explaining path below.
+    if _WELL_FORMED.fullmatch(raw) and _fast_checks_pass(raw):
+        return UsccCheck(ok=True, code=raw, message="", expected_check=None)
     code = normalize(raw)
     if not code:
         return _fail(code, "统一社会信用代码为空")

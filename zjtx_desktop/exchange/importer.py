@@ -22,12 +22,12 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
+from zjtx_desktop.bulk import insert_rows
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.exchange.layout import SheetLayout, detect_layout, expected_headers
 from zjtx_desktop.exchange.reading import RawSheet, UnusableFile, read_workbook
 from zjtx_desktop.exchange.sheets import SheetSpec
-from zjtx_desktop.exchange.values import Lookups, ParseOptions, parse_cell
-from zjtx_desktop.fields import check_value
+from zjtx_desktop.exchange.values import Lookups, ParseOptions, column_parser
 from zjtx_desktop.models import (
     AnnualReport,
     AuditEntry,
@@ -49,7 +49,7 @@ ACTION_LABELS: dict[str, str] = {
     "skipped": "跳过",
     "conflict": "冲突",
 }
-SUMMARY_WORDS = ("合计", "总计", "小计", "合 计", "总 计")
+SUMMARY_WORDS = ("合计", "总计", "小计")  # compared with spaces removed
 FOOTNOTE_PREFIXES = ("注", "说明", "备注", "填表", "制表", "审核", "单位负责人", "联系人", "联系电话", "数据来源")
 ProgressFn = Callable[[int, int, str], None]
 CancelFn = Callable[[], bool]
@@ -185,16 +185,20 @@ def _blank(value: Any) -> bool:
 
 def _skip_reason(cells: list[Any], key_columns: list[int]) -> str | None:
     """Blank rows, 合计 rows and footnotes are skipped, not rejected."""
-    filled = [c for c in cells if not _blank(c)]
-    if not filled:
+    first = next((c for c in cells if c != "" and c is not None and not (isinstance(c, str) and not c.strip())), None)
+    if first is None:
         return "空行"
-    first = str(filled[0]).replace(" ", "").replace("\u3000", "")
-    if any(first.startswith(word.replace(" ", "")) for word in SUMMARY_WORDS):
+    if not isinstance(first, str):
+        return None  # a data row starts with a number (序号) or a code more often than not
+    head = first.replace(" ", "").replace("\u3000", "")
+    if head.startswith(SUMMARY_WORDS):
         return "合计行"
-    keys_empty = all(index >= len(cells) or _blank(cells[index]) for index in key_columns)
-    if keys_empty and len(filled) <= 2 and isinstance(filled[0], str) and first.startswith(FOOTNOTE_PREFIXES):
+    if any(index < len(cells) and not _blank(cells[index]) for index in key_columns):
+        return None
+    filled = [c for c in cells if not _blank(c)]
+    if len(filled) <= 2 and head.startswith(FOOTNOTE_PREFIXES):
         return "表尾说明"
-    if keys_empty and len(filled) == 1 and isinstance(filled[0], str) and len(first) > 15:
+    if len(filled) == 1 and len(head) > 15:
         return "表尾说明"
     return None
 
@@ -222,6 +226,10 @@ def _parse_rows(
     plans: list[RowPlan] = []
     key_columns = [c.index for c in layout.columns if c.spec.key in spec.match_keys]
     columns = [(c, get_column_letter(c.index + 1)) for c in layout.columns]
+    parsers = [
+        (c.index, c.spec.key, letter, column_parser(c.spec, lookups, options, today=today, factor=c.factor))
+        for c, letter in columns
+    ]
     for offset, cells in enumerate(layout.sheet.rows[layout.first_data_row :]):
         excel_row = layout.first_data_row + offset + 1
         reason = _skip_reason(cells, key_columns)
@@ -231,27 +239,16 @@ def _parse_rows(
             continue
         values: dict[str, Any] = {}
         errors: list[CellError] = []
-        for column, letter in columns:
-            raw = cells[column.index] if column.index < len(cells) else ""
-            parsed = parse_cell(column.spec, raw, lookups, options)
-            if parsed.error:
-                errors.append(
-                    CellError(
-                        layout.sheet.name, excel_row, letter, _display(raw), f"{column.spec.label}：{parsed.error}"
-                    )
-                )
+        width = len(cells)
+        for index, key, letter, parse in parsers:
+            raw = cells[index] if index < width else ""
+            if raw == "" or raw is None:
                 continue
-            value = parsed.value
-            if column.factor != 1.0 and isinstance(value, int | float):
-                value = round(value * column.factor, 6)
-            if column.spec.key == "updated_at":
-                values["updated_at"] = value
-                continue
-            message = check_value(column.spec, value, today=today)
+            value, message = parse(raw)
             if message:
                 errors.append(CellError(layout.sheet.name, excel_row, letter, _display(raw), message))
-                continue
-            values[column.spec.key] = value
+            elif value is not None:
+                values[key] = value
         if spec.kind == "enterprises" and values.get("region_code") is None and default_unit:
             values["region_code"] = default_unit
         for key_name in spec.match_keys:
@@ -260,14 +257,14 @@ def _parse_rows(
                 errors.append(
                     CellError(layout.sheet.name, excel_row, _letter_of(layout, key_name), "", f"{label}不能为空")
                 )
-        key = tuple(values.get(k) for k in spec.match_keys)
+        row_key = tuple(values.get(k) for k in spec.match_keys)
         plans.append(
             RowPlan(
                 layout.sheet.name,
                 spec.kind,
                 excel_row,
                 "error" if errors else "new",
-                key,
+                row_key,
                 values,
                 errors=errors,
                 raw=list(cells),
@@ -574,9 +571,7 @@ def commit_plan(
                 enterprise_ids[code] = stored_row["id"]
         if new_rows:
             values_list = [_row_values(kind, row.values, enterprise_ids, now) for row in new_rows]
-            # One executemany with RETURNING: ids in parameter order, for children and for undo.
-            statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            new_ids = [rid for (rid,) in session.connection().execute(statement, values_list)]
+            new_ids = insert_rows(session.connection(), table, values_list)
             created[kind] = new_ids
             for row, values, new_id in zip(new_rows, values_list, new_ids, strict=True):
                 if kind == "enterprises":
@@ -614,7 +609,7 @@ def commit_plan(
                 _audit_row(actor, now, "import", entity, row.target_id, before, changes, enterprise_id, batch.id)
             )
     if audit:
-        session.connection().execute(insert(_table(AuditEntry)), audit)
+        insert_rows(session.connection(), _table(AuditEntry), audit, want_ids=False)
     batch.created = sum(len(v) for v in created.values())
     batch.updated = sum(len(v) for v in updated.values())
     batch.unchanged = counts["unchanged"]
