@@ -27,7 +27,7 @@ from zjtx_desktop.errors import UserError
 from zjtx_desktop.exchange.layout import SheetLayout, detect_layout, expected_headers
 from zjtx_desktop.exchange.reading import RawSheet, UnusableFile, read_workbook
 from zjtx_desktop.exchange.sheets import SheetSpec
-from zjtx_desktop.exchange.values import Lookups, ParseOptions, column_parser
+from zjtx_desktop.exchange.values import Lookups, ParseOptions, column_reader
 from zjtx_desktop.models import (
     AnnualReport,
     AuditEntry,
@@ -226,29 +226,31 @@ def _parse_rows(
     plans: list[RowPlan] = []
     key_columns = [c.index for c in layout.columns if c.spec.key in spec.match_keys]
     columns = [(c, get_column_letter(c.index + 1)) for c in layout.columns]
-    parsers = [
-        (c.index, c.spec.key, letter, column_parser(c.spec, lookups, options, today=today, factor=c.factor))
-        for c, letter in columns
-    ]
+    kept: list[tuple[int, list[Any]]] = []  # (Excel row, cells) of the rows that hold data
     for offset, cells in enumerate(layout.sheet.rows[layout.first_data_row :]):
         excel_row = layout.first_data_row + offset + 1
         reason = _skip_reason(cells, key_columns)
-        if reason:
-            if reason != "空行":
-                plans.append(RowPlan(layout.sheet.name, spec.kind, excel_row, "skipped", note=reason, raw=list(cells)))
-            continue
-        values: dict[str, Any] = {}
-        errors: list[CellError] = []
-        width = len(cells)
-        for index, key, letter, parse in parsers:
-            raw = cells[index] if index < width else ""
-            if raw == "" or raw is None:
-                continue
-            value, message = parse(raw)
-            if message:
-                errors.append(CellError(layout.sheet.name, excel_row, letter, _display(raw), message))
-            elif value is not None:
-                values[key] = value
+        if reason is None:
+            kept.append((excel_row, cells))
+        elif reason != "空行":
+            plans.append(RowPlan(layout.sheet.name, spec.kind, excel_row, "skipped", note=reason, raw=list(cells)))
+    # Column by column: one pass per column decides the ordinary cells in bulk.
+    row_values: list[dict[str, Any]] = [{} for _ in kept]
+    row_errors: list[list[CellError]] = [[] for _ in kept]
+    for column, letter in columns:
+        index = column.index
+        cells_of_column = [cells[index] if index < len(cells) else "" for _, cells in kept]
+        read = column_reader(column.spec, lookups, options, today=today, factor=column.factor)
+        parsed, problems = read(cells_of_column)
+        key = column.spec.key
+        for position, value in enumerate(parsed):
+            if value is not None:
+                row_values[position][key] = value
+        for position, message in problems.items():
+            excel_row = kept[position][0]
+            cell_error = CellError(layout.sheet.name, excel_row, letter, _display(cells_of_column[position]), message)
+            row_errors[position].append(cell_error)
+    for (excel_row, cells), values, errors in zip(kept, row_values, row_errors, strict=True):
         if spec.kind == "enterprises" and values.get("region_code") is None and default_unit:
             values["region_code"] = default_unit
         for key_name in spec.match_keys:
@@ -270,6 +272,7 @@ def _parse_rows(
                 raw=list(cells),
             )
         )
+    plans.sort(key=lambda plan: plan.row)
     return plans
 
 

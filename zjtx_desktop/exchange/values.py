@@ -391,3 +391,77 @@ def column_parser(
         return lookup
 
     return general
+
+
+ColumnReader = Callable[[list[Any]], tuple[list[Any], dict[int, str]]]
+_MISS = object()  # a cell the fast path could not decide: it goes through the column's full parser
+
+
+def column_reader(
+    spec: FieldSpec, lookups: Lookups, options: ParseOptions, *, today: dt.date, factor: float = 1.0
+) -> ColumnReader:
+    """Read a whole column at once: (values, {position: message}). Same rules as `column_parser`, but
+    the common cells are decided in one list comprehension, which is what makes a 50,000-row import
+    take seconds rather than tens of seconds."""
+    parse = column_parser(spec, lookups, options, today=today, factor=factor)
+    fast = _fast_column(spec, today, factor)
+
+    def read(cells: list[Any]) -> tuple[list[Any], dict[int, str]]:
+        values = fast(cells)
+        errors: dict[int, str] = {}
+        for position, value in enumerate(values):
+            if value is _MISS:
+                values[position], message = parse(cells[position])
+                if message:
+                    errors[position] = message
+        return values, errors
+
+    return read
+
+
+def _fast_column(spec: FieldSpec, today: dt.date, factor: float) -> Callable[[list[Any]], list[Any]]:
+    miss = _MISS
+    if spec.kind in ("int", "float") and factor == 1.0 and spec.unit != "%":
+        low = -math.inf if spec.min_value is None else spec.min_value
+        high = math.inf if spec.max_value is None else spec.max_value
+        if spec.kind == "float":
+            return lambda cells: [
+                v if v.__class__ is float and low <= v <= high else None if v == "" or v is None else miss
+                for v in cells
+            ]
+        return lambda cells: [
+            int(v)
+            if v.__class__ is float and v.is_integer() and low <= v <= high
+            else None
+            if v == "" or v is None
+            else miss
+            for v in cells
+        ]
+    if spec.kind == "text":
+        limit = spec.max_length or 10_000
+        normalized = unicodedata.is_normalized
+        return lambda cells: [
+            (s or None)
+            if v.__class__ is str
+            and len(s := v.strip()) <= limit
+            and (s.isascii() or (normalized("NFKC", s) and "\u200b" not in s))
+            else None
+            if v is None
+            else miss
+            for v in cells
+        ]
+    if spec.kind == "phone":
+        # The two everyday shapes; anything else (brackets, extensions, full-width) takes the full check.
+        everyday = re.compile(r"1[3-9]\d{9}|0\d{2,3}-\d{7,8}").fullmatch
+        return lambda cells: [
+            s if v.__class__ is str and everyday(s := v.strip()) else None if v == "" or v is None else miss
+            for v in cells
+        ]
+    if spec.kind == "date":
+        earliest = dt.date(1900, 1, 1)
+        latest = dt.date.max if spec.allow_future else today
+        return lambda cells: [
+            v if v.__class__ is dt.date and earliest <= v <= latest else None if v == "" or v is None else miss
+            for v in cells
+        ]
+    return lambda cells: [None if v == "" or v is None else miss for v in cells]
