@@ -22,6 +22,7 @@ EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
 
+EXPORT_KINDS = ("enterprises", "monitoring", "cultivation", "visits", "targets", "progress", "package", "templates")
 PAGE_NAMES = (
     "dashboard",
     "enterprises",
@@ -123,6 +124,15 @@ def build_parser() -> ChineseArgumentParser:
     importing.add_argument("--skip-invalid", action="store_true", help="写入正确的行，跳过有错误的行")
     importing.add_argument("--errors-out", type=Path, metavar="FILE.xlsx", help="把有错误的行连同错误说明写入此文件")
     importing.add_argument("--json", action="store_true", help="输出 JSON")
+
+    export = commands.add_parser(
+        "export", parents=[db_option], help="导出 Excel：名单、监测、培育、目标、完成情况、报送包、模板"
+    )
+    export.add_argument("kind", choices=EXPORT_KINDS, metavar="KIND", help="、".join(EXPORT_KINDS))
+    export.add_argument("--out", required=True, type=Path, help="输出 .xlsx 文件")
+    export.add_argument("--unit", help="单位代码或名称（县级安装只能导出本单位）")
+    export.add_argument("--year", type=_year, help="年份：监测、培育、帮扶取该年，目标取包含该年的期间")
+    export.add_argument("--program", help="培育层级代码或名称")
 
     commands.add_parser("check", parents=[db_option], help="检查数据库完整性、外键和版本")
 

@@ -192,6 +192,45 @@ def _print_import(call: Invocation, file_name: str, summary: dict[str, Any], dry
         call.out("有错误的行，未写入任何数据。请改正后重新导入，或使用 --skip-invalid 只导入正确的行。")
 
 
+def cmd_export(call: Invocation) -> int:
+    from zjtx_desktop.exchange.export import PROGRESS_KIND, PROGRESS_SHEET, export_units, write_template, write_workbook
+    from zjtx_desktop.exchange.package import write_package
+    from zjtx_desktop.exchange.sheets import SHEET_BY_KIND
+    from zjtx_desktop.settings import CITY_CODE
+
+    args = call.args
+    out: Path = args.out
+    if out.suffix.lower() != ".xlsx":
+        raise UsageError(f"导出文件应为 .xlsx 格式：{out.name}")
+    if not out.parent.exists():
+        raise UsageError(f"输出文件夹不存在：{out.parent}")
+    if args.kind in ("package", "templates") and (args.year or args.program):
+        raise UsageError("报送包和模板不能按年份或培育层级筛选")
+    ctx = _open(call.location, create=False)
+    try:
+        with transaction(ctx.sessions) as session:
+            units = export_units(session, args.unit)
+            if args.kind == "package":
+                result = write_package(out, session, ctx.actor, unit_code=units[0] if units else CITY_CODE)
+            elif args.kind == "templates":
+                result = write_template(out, session, unit_codes=units)
+            else:
+                program = resolve_program(session, args.program).code if args.program else None
+                result = write_workbook(
+                    out, session, [args.kind], unit_codes=units, year=args.year, program_code=program
+                )
+            # An export changes nothing here, but the audit trail records who took which data out.
+            digest = result.metadata.digest if result.metadata else None
+            record(session, ctx.actor, "export", args.kind, out.name, after={"rows": result.rows, "digest": digest})
+    finally:
+        ctx.close()
+    names = {**{kind: sheet.name for kind, sheet in SHEET_BY_KIND.items()}, PROGRESS_KIND: PROGRESS_SHEET}
+    call.out(f"已导出：{out}（" + "、".join(f"{names[k]} {n} 行" for k, n in result.rows.items()) + "）")
+    if result.metadata is not None:
+        call.out(f"内容校验（SHA-256）：{result.metadata.digest}")
+    return EXIT_OK
+
+
 def cmd_check(call: Invocation) -> int:
     report = run_checks(call.location)
     for line in report.lines():
@@ -214,6 +253,7 @@ COMMANDS: dict[str, Callable[[Invocation], int]] = {
     "init": cmd_init,
     "progress": cmd_progress,
     "import": cmd_import,
+    "export": cmd_export,
     "check": cmd_check,
     "screenshot": cmd_screenshot,
 }

@@ -15,7 +15,7 @@ FieldKind = Literal[
 SIZE_CLASSES = ("大型", "中型", "小型", "微型")
 SCALE_TYPES = ("规上", "规下", "个体工业")
 RD_INSTITUTION_LEVELS = ("无", "县级", "市级", "省级", "国家级")
-DIGITAL_LEVELS = ("初级", "中级", "高级", "示范")
+DIGITAL_LEVELS = ("一级", "二级", "三级", "四级")  # 中小企业数字化水平评测的四个等级
 
 
 @dataclass(frozen=True)
@@ -153,18 +153,36 @@ _MOBILE = re.compile(r"^(?:\+?86[- ]?)?1[3-9]\d{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
+# Full-width digits and Latin letters become ordinary ones, the ideographic space an ordinary space,
+# zero-width characters go. Chinese punctuation (，：（）) is left alone: it is correct in Chinese text
+# and in registered names such as 浙江××（丽水）有限公司.
+_TIDY = str.maketrans(
+    {
+        **{chr(0xFF10 + i): chr(0x30 + i) for i in range(10)},
+        **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+        **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+        "\u3000": " ",
+        "\u200b": None,
+        "\u200c": None,
+        "\u200d": None,
+        "\ufeff": None,
+    }
+)
+NEEDS_TIDYING = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000\u200b-\u200d\ufeff]")
+
+
 def clean_text(value: str) -> str:
-    """Full-width letters and digits to ordinary ones, stray spaces and line breaks removed at the ends."""
-    return unicodedata.normalize("NFKC", value).strip()
+    """Text as people type it, tidied only where certain (see _TIDY) and trimmed at both ends."""
+    return value.translate(_TIDY).strip()
 
 
 def is_valid_phone(text: str) -> bool:
-    compact = re.sub(r"\s+", "", clean_text(text))  # NFKC already turned （） into ()
+    compact = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))  # NFKC turns （） into ()
     return bool(_LANDLINE.match(compact) or _MOBILE.match(compact))
 
 
 def is_valid_email(text: str) -> bool:
-    return bool(_EMAIL.match(clean_text(text)))
+    return bool(_EMAIL.match(unicodedata.normalize("NFKC", text).strip()))
 
 
 def check_value(spec: FieldSpec, value: Any, *, today: dt.date) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,7 @@ def seed_reference_data(session: Session) -> SeedResult:
     result.tasks = _insert_missing(session, PolicyTask, "number", load_seed("policy_tasks")["tasks"])
     if session.get(Setting, TARGETS_SEEDED_KEY) is None:
         annex = load_seed("targets")
+        issued = dt.datetime.fromisoformat(annex["issued_on"])
         for table in annex["tables"]:
             for region_code, count in table["counts"].items():
                 session.add(
@@ -72,6 +74,10 @@ def seed_reference_data(session: Session) -> SeedResult:
                         count=count,
                         document_no=annex["document_no"],
                         note=table.get("note"),
+                        # The document's date, not the seeding time: every new database then holds
+                        # the same rows, and packages exchanged between them compare equal.
+                        created_at=issued,
+                        updated_at=issued,
                     )
                 )
                 result.targets += 1

@@ -25,8 +25,16 @@ from sqlalchemy.orm import Session
 from zjtx_desktop.bulk import insert_rows
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.exchange.layout import SheetLayout, detect_layout, expected_headers
+from zjtx_desktop.exchange.package import PackageMeta, canonical_digest, data_rows, parse_metadata
 from zjtx_desktop.exchange.reading import RawSheet, UnusableFile, read_workbook
-from zjtx_desktop.exchange.sheets import SheetSpec
+from zjtx_desktop.exchange.sheets import (
+    FORMAT_VERSION,
+    LISTS_SHEET,
+    METADATA_SHEET,
+    SHEET_BY_KIND,
+    SHEET_BY_NAME,
+    SheetSpec,
+)
 from zjtx_desktop.exchange.values import Lookups, ParseOptions, column_reader
 from zjtx_desktop.models import (
     AnnualReport,
@@ -39,6 +47,7 @@ from zjtx_desktop.models import (
     utcnow,
 )
 from zjtx_desktop.search_text import enterprise_search_text, name_initials
+from zjtx_desktop.settings import CITY_CODE
 
 Action = Literal["new", "update", "unchanged", "error", "skipped", "conflict"]
 ACTION_LABELS: dict[str, str] = {
@@ -132,6 +141,7 @@ class ImportPlan:
     file_hash: str
     sheets: list[SheetPlan]
     warnings: list[str] = field(default_factory=list)
+    package: PackageMeta | None = None  # set when the file is a 报送包 or an export of this program
 
     def rows(self, *actions: Action) -> Iterable[RowPlan]:
         for sheet in self.sheets:
@@ -467,15 +477,17 @@ def plan_import(
     if cancel and cancel():
         raise ImportCancelled("已取消导入，未作任何更改")
     lookups = Lookups.load(session)
-    options = ParseOptions(trusted_numbers=trusted_numbers)
-    plans: list[SheetPlan] = []
     warnings: list[str] = []
+    package = _check_package(raw_sheets, scope_unit, warnings)
+    # Our own unedited exports write percentages as percent points: only there is 0.5 certainly 0.5%.
+    options = ParseOptions(trusted_numbers=trusted_numbers or (package is not None and package.matches))
+    plans: list[SheetPlan] = []
     for raw in raw_sheets:
         if raw.hidden:
             continue
         layout = detect_layout(raw)
         if layout is None:
-            if _has_content(raw):
+            if raw.name not in (METADATA_SHEET, LISTS_SHEET) and _has_content(raw):
                 warnings.append(f"工作表“{raw.name}”不是可导入的表格，已忽略")
             continue
         if layout.unit_problems:
@@ -509,7 +521,48 @@ def plan_import(
             _plan_children(session, sheet, known, scope_unit)
         _require_complete(sheet)
     report(100, 100, "检查完成")
-    return ImportPlan(path.name, file_sha256(path), plans, warnings)
+    return ImportPlan(path.name, file_sha256(path), plans, warnings, package.meta if package else None)
+
+
+@dataclass(frozen=True)
+class _PackageState:
+    meta: PackageMeta
+    matches: bool
+
+
+def _check_package(raw_sheets: list[RawSheet], scope_unit: str | None, warnings: list[str]) -> _PackageState | None:
+    """A file with our 说明 sheet: refuse another unit's package in a county installation and a newer
+    format; warn when the content was edited after export (the check no longer matches)."""
+    metadata_sheet = next((s for s in raw_sheets if s.name == METADATA_SHEET), None)
+    if metadata_sheet is None:
+        return None
+    meta = parse_metadata(metadata_sheet.rows)
+    if meta is None:
+        return None
+    if meta.format_version > FORMAT_VERSION:
+        raise UnusableFile(
+            f"该文件由更新版本的程序导出（格式版本 {meta.format_version}，本程序支持 {FORMAT_VERSION}），请先升级程序"
+        )
+    if scope_unit and meta.unit_code and meta.unit_code not in (scope_unit, CITY_CODE):
+        raise UnusableFile(f"这是“{meta.unit_name}”（{meta.unit_code}）的报送包，本安装属于另一单位，不能导入")
+    if not meta.digest:
+        return _PackageState(meta, False)
+    actual = canonical_digest({s.name: data_rows(s.rows) for s in raw_sheets if s.name in SHEET_BY_NAME})
+    matches = actual == meta.digest
+    if not matches:
+        counts = {
+            s.name: len([r for r in data_rows(s.rows) if any(c not in ("", None) for c in r)])
+            for s in raw_sheets
+            if s.name in SHEET_BY_NAME
+        }
+        changed = [
+            f"{name}（导出时 {meta.row_counts.get(kind, 0)} 行，现在 {counts.get(name, 0)} 行）"
+            for kind, name in ((k, SHEET_BY_KIND[k].name) for k in meta.row_counts)
+            if counts.get(name, 0) != meta.row_counts.get(kind, 0)
+        ]
+        detail = "；行数有变化的表：" + "、".join(changed) if changed else "；各表行数未变，说明有单元格被修改"
+        warnings.append(f"报送包导出后被修改过（内容校验不符）{detail}。请核对后再导入")
+    return _PackageState(meta, matches)
 
 
 def _has_content(sheet: RawSheet) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zjtx_desktop import uscc
-from zjtx_desktop.fields import FieldSpec, check_value, is_valid_email, is_valid_phone
+from zjtx_desktop.fields import NEEDS_TIDYING, FieldSpec, check_value, clean_text, is_valid_email, is_valid_phone
 from zjtx_desktop.models import Industry, Program, Region
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # serial 1 = 1900-01-01 once Excel's phantom 1900-02-29 is skipped
@@ -106,9 +106,13 @@ def _key(text: str) -> str:
 
 
 def clean(raw: Any) -> Any:
-    """Strings NFKC-normalised and trimmed (line breaks inside kept out); empty text becomes None."""
+    """Strings tidied (full-width letters and digits, odd spaces) and trimmed; empty text becomes None.
+
+    Each parser normalises further where its kind allows it (codes, numbers, dates); free text keeps
+    its Chinese punctuation.
+    """
     if isinstance(raw, str):
-        text = unicodedata.normalize("NFKC", raw).replace("\u200b", "").strip()
+        text = clean_text(raw)
         return text or None
     if isinstance(raw, float) and math.isnan(raw):
         return None
@@ -123,7 +127,7 @@ def _show(raw: Any) -> str:
 
 def _number_text(text: str, unit: str | None) -> str:
     """Drop thousands separators, spaces and a trailing unit that repeats the column's own."""
-    compact = re.sub(r"[\s,，]", "", text)
+    compact = re.sub(r"[\s,，]", "", unicodedata.normalize("NFKC", text))
     if unit and unit != "%" and compact.endswith(unit):
         compact = compact[: -len(unit)]
     return compact
@@ -196,7 +200,7 @@ def parse_date(raw: Any) -> Parsed:
                 return Parsed(error=f"“{int(number)}”只有年份，请填写完整日期，如 {int(number)}-06-15")
             return _year_dot_month(number)
         return _serial_to_date(number)
-    text = str(raw).strip()
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
     for pattern in _DATE_TEXT:
         match = pattern.match(text)
         if match:
@@ -333,10 +337,10 @@ def column_parser(
         extra_check = spec.kind != "text"
 
         def text(raw: Any) -> tuple[Any, str | None]:
-            # Text that needs no normalising (already NFKC, no zero-width space) is taken as it is.
+            # Text that needs no tidying (no full-width letters or digits, no odd spaces) is taken as it is.
             if raw.__class__ is str and not extra_check:
                 value = raw.strip()
-                plain = value.isascii() or (unicodedata.is_normalized("NFKC", value) and "\u200b" not in value)
+                plain = value.isascii() or not NEEDS_TIDYING.search(value)
                 if plain and len(value) <= limit:
                     return (value or None), None
             return general(raw)
@@ -439,12 +443,10 @@ def _fast_column(spec: FieldSpec, today: dt.date, factor: float) -> Callable[[li
         ]
     if spec.kind == "text":
         limit = spec.max_length or 10_000
-        normalized = unicodedata.is_normalized
+        untidy = NEEDS_TIDYING.search
         return lambda cells: [
             (s or None)
-            if v.__class__ is str
-            and len(s := v.strip()) <= limit
-            and (s.isascii() or (normalized("NFKC", s) and "\u200b" not in s))
+            if v.__class__ is str and len(s := v.strip()) <= limit and (s.isascii() or not untidy(s))
             else None
             if v is None
             else miss
