@@ -283,3 +283,15 @@ def _unknown_layout(folder: Path) -> Path:
     path = folder / "花名册.xlsx"
     workbook.save(path)
     return path
+
+
+def test_old_excel_format(ctx: AppContext) -> None:
+    rows = list(plan(ctx, Path(__file__).parent.parent / "data" / "county_list.xls").rows())
+    assert [r.action for r in rows] == ["new"] * 6 + ["skipped", "skipped"]
+    first = rows[0].values
+    assert (first["uscc"], first["region_code"], first["registered_on"]) == (
+        "91331102MA2A0B1C4R",
+        "331102",
+        dt.date(2012, 3, 8),
+    )
+    assert rows[2].values["uscc"] == "91331121MA2A0B1C4A"  # full-width code in the old format too
