@@ -319,3 +319,28 @@ def test_unusable_import_file_exits_2_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert_one_chinese_line(result)
     assert "不是 Excel 工作簿" in result.stderr
+
+
+def test_hostile_files_are_refused_in_bounded_memory(tmp_path: Path) -> None:
+    """A zip bomb (600 MB of zeros packed into < 1 MB) is refused without being expanded."""
+    import zipfile
+
+    db = tmp_path / "z.sqlite3"
+    run("--db", str(db), "init")
+    bomb = tmp_path / "名单.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (600 * 1024 * 1024))
+    script = (
+        "import resource, sys\n"
+        "from zjtx_desktop.cli import main\n"
+        f"code = main(['--db', {str(db)!r}, 'import', {str(bomb)!r}])\n"
+        "print(code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=300
+    )
+    code, peak_kib = result.stdout.split()
+    assert code == "2"
+    assert "过大" in result.stderr or "压缩" in result.stderr
+    assert int(peak_kib) < 600 * 1024
