@@ -73,3 +73,19 @@ def gbk_csv(path: Path) -> Path:
         lines.append(f'{name.strip()},{code},{unit},{founded_text},"{capital}"')
     path.write_bytes("\r\n".join(lines).encode("gb18030"))
     return path
+
+
+def zip_bomb(path: Path, megabytes: int = 600) -> Path:
+    """An .xlsx-looking zip whose one part expands to `megabytes` of zeros (it packs to under 1 MB).
+
+    Written in a stream, so that the test process never holds it (a child process inherits the
+    resident size of its parent, which would spoil memory measurements)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            block = b"\x00" * (1024 * 1024)
+            for _ in range(megabytes):
+                part.write(block)
+    return path

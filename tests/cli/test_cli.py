@@ -323,14 +323,11 @@ def test_unusable_import_file_exits_2_with_one_line(tmp_path: Path) -> None:
 
 def test_hostile_files_are_refused_in_bounded_memory(tmp_path: Path) -> None:
     """A zip bomb (600 MB of zeros packed into < 1 MB) is refused without being expanded."""
-    import zipfile
+    from tests.corpus import zip_bomb
 
     db = tmp_path / "z.sqlite3"
     run("--db", str(db), "init")
-    bomb = tmp_path / "名单.xlsx"
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (600 * 1024 * 1024))
+    bomb = zip_bomb(tmp_path / "名单.xlsx")
     script = (
         "import resource, sys\n"
         "from zjtx_desktop.cli import main\n"

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from tests.corpus import COUNTY_ROWS, county_list, gbk_csv, monitoring_sheet
+from tests.corpus import COUNTY_ROWS, county_list, gbk_csv, monitoring_sheet, zip_bomb
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.database import transaction
 from zjtx_desktop.errors import UserError
@@ -219,13 +219,6 @@ def test_undo_restores_and_is_refused_after_later_edits(ctx: AppContext, tmp_pat
         undo_batch(session, "张科员", second)
 
 
-def _zip_bomb(path: Path) -> Path:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"\x00" * (600 * 1024 * 1024))
-    return path
-
-
 def _entity_bomb(path: Path, template: Path) -> Path:
     """A real workbook whose sheet XML declares nested entities ("billion laughs")."""
     declaration = (
@@ -247,7 +240,7 @@ def _entity_bomb(path: Path, template: Path) -> Path:
         (lambda d: _written(d / "空.xlsx", b""), "空的"),
         (lambda d: _written(d / "名单.xlsx", "这其实是文本".encode()), "不是 Excel 工作簿"),
         (lambda d: _truncated(d), "损坏"),
-        (lambda d: _zip_bomb(d / "炸弹.xlsx"), "过大"),
+        (lambda d: zip_bomb(d / "炸弹.xlsx"), "过大"),
         (lambda d: _entity_bomb(d / "实体.xlsx", county_list(d / "t.xlsx")), "实体声明"),
         (lambda d: _unknown_layout(d), "没有可识别的表格"),
     ],
