@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -111,6 +112,14 @@ class MainWindow(QMainWindow):
         # The first page comes with the window; the others' modules load on their first visit.
         if name == "dashboard":
             return DashboardPage(self.jobs)
+        if name == "enterprises":
+            from ui.pages.enterprises import EnterprisesPage
+
+            return EnterprisesPage(self.jobs)
+        if name == "exchange":
+            from ui.pages.exchange import ExchangePage
+
+            return ExchangePage(self.jobs)
         if name == "targets":
             from ui.pages.targets import TargetsPage
 
@@ -215,6 +224,27 @@ class MainWindow(QMainWindow):
             settings.setValue(GEOMETRY_KEY, self.saveGeometry())
             settings.sync()
 
+    def close_dialogs(self) -> bool:
+        """Close the window's open dialogs (details, forms); False if one stays open (unsaved, kept)."""
+        dialogs = [dialog for dialog in self.findChildren(QDialog) if dialog.isVisible()]
+
+        def depth(widget: QWidget) -> int:
+            levels = 0
+            while (parent := widget.parentWidget()) is not None:
+                widget, levels = parent, levels + 1
+            return levels
+
+        # Deepest first: a form opened from a detail view asks about its changes before the view closes.
+        for dialog in sorted(dialogs, key=depth, reverse=True):
+            if dialog.isVisible() and not dialog.close():
+                return False
+        return True
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        # Dialogs are windows of their own: left open, they would keep the program running after the
+        # main window is gone. A form with unsaved changes asks first; kept, the window stays too.
+        if not self.close_dialogs():
+            event.ignore()
+            return
         self.save_geometry()
         super().closeEvent(event)

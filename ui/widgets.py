@@ -5,12 +5,23 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractItemModel, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.jobs import Job, JobRunner, Work
-from ui.theme import PAGE_MARGIN, SPACING
+from ui.theme import PAGE_MARGIN, ROW_HEIGHT, SPACING
 
 if TYPE_CHECKING:
     from zjtx_desktop.context import AppContext
@@ -52,6 +63,7 @@ class Page(QWidget):
         self.state = PageState.WAITING if self.has_data else PageState.READY
         self.error_message = ""
         self._job: Job | None = None
+        self._stale = False
         self.setObjectName("contentArea")
         # Pages are plain QWidgets; without this the stylesheet background would not be painted.
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -96,14 +108,19 @@ class Page(QWidget):
         """Called when the page becomes the current one."""
         if self.ctx is None or self.state is PageState.LOADING:
             return
-        if self.state is not PageState.READY or self.refresh_on_show:
+        if self.state is not PageState.READY or self.refresh_on_show or self._stale:
             self.refresh()
+
+    def mark_stale(self) -> None:
+        """What this page shows was changed elsewhere (an import, an undo): reload on the next activation."""
+        self._stale = True
 
     def refresh(self) -> None:
         """Reload the page's data in the background (nothing happens before the database is open)."""
         if self.ctx is None or not self.has_data:
             return
         self._drop_job()
+        self._stale = False
         work = self.loader(self.ctx)
         first_load = self.state is not PageState.READY
         self._set_state(PageState.LOADING)
@@ -168,6 +185,32 @@ class Page(QWidget):
         self.settled.emit()
 
 
+def mark_other_pages_stale(page: Page) -> None:
+    """After a change that other pages show (an import): each of the window's other pages reloads when next shown."""
+    for other in page.window().findChildren(Page):
+        if other is not page:
+            other.mark_stale()
+
+
+def make_table_view(model: QAbstractItemModel, parent: QWidget | None = None) -> QTableView:
+    """A read-only list table in the house style: whole rows selected, fixed row height, no grid."""
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.verticalHeader().hide()
+    view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    header = view.horizontalHeader()
+    header.setHighlightSections(False)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    return view
+
+
 def note_label(text: str, object_name: str = "pageNote") -> QLabel:
     label = QLabel(text)
     label.setObjectName(object_name)
@@ -199,3 +242,57 @@ class ElidedLabel(QLabel):
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), shown)
         painter.end()
+
+
+class JobProgress(QWidget):
+    """A job's progress in place: what is being done, a bar, and 取消 when the work can stop part-way.
+
+    It only shows the job; whoever submitted it connects to its outcome.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.job: Job | None = None
+        self.cancelling = False
+        self.label = QLabel()
+        self.label.setObjectName("progressText")
+        self.label.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)  # the label says what is being done; text over the bar is hard to read
+        self.cancel_button = QPushButton("取消")
+        self.cancel_button.clicked.connect(self.cancel)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(SPACING)
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(SPACING // 2)
+        layout.addWidget(self.label)
+        layout.addLayout(row)
+
+    def follow(self, job: Job, text: str, *, cancellable: bool = True) -> None:
+        """Show this job's progress from now on (a busy bar until it first reports)."""
+        self.job = job
+        self.cancelling = False
+        self.label.setText(text)
+        self.bar.setRange(0, 0)
+        self.cancel_button.setVisible(cancellable)
+        self.cancel_button.setEnabled(cancellable)
+        job.progress.connect(lambda done, total, message: self._on_progress(job, done, total, message))
+
+    def cancel(self) -> None:
+        if self.job is not None and not self.job.is_done:
+            self.job.cancel()
+            self.cancelling = True
+            self.cancel_button.setEnabled(False)
+            self.label.setText("正在取消…")
+
+    def _on_progress(self, job: Job, done: int, total: int, message: str) -> None:
+        if job is not self.job:
+            return
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(min(done, max(total, 1)))
+        if message and not self.cancelling:
+            self.label.setText(message)

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from zjtx_desktop import uscc
 from zjtx_desktop.audit import record
+from zjtx_desktop.clock import format_local
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.fields import (
     ANNUAL_FIELDS,
@@ -302,7 +303,7 @@ def update_enterprise(
 def _check_version(enterprise: Enterprise, expected_version: int) -> None:
     if enterprise.version != expected_version:
         raise VersionConflict(
-            f"“{enterprise.name}”已在别处被修改（{enterprise.updated_at:%Y-%m-%d %H:%M}），"
+            f"“{enterprise.name}”已在别处被修改（{format_local(enterprise.updated_at)}），"
             "为避免覆盖他人的修改，本次未保存。请重新打开该企业，核对后再修改。"
         )
 

@@ -15,13 +15,16 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from ui.app import prepare_application
+from ui.app import keep_none_alive, prepare_application
 from ui.jobs import JobRunner
 from ui.main_window import MainWindow
 from ui.widgets import Page, PageState
 from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import resolve_location, transaction
 from zjtx_desktop.settings import configure_installation, installation
+
+# Before any Qt call: PySide6 6.12 on Python 3.11 loses a reference to None per invalid QVariant.
+keep_none_alive()
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,10 @@ from ui.page_names import PAGE_TITLES
 from ui.widgets import Page, note_label
 
 PLANNED: dict[str, str] = {
-    "enterprises": "企业库：企业名录的检索（名称、统一社会信用代码、拼音首字母）、录入、修改和回收站将在此提供。",
     "cultivation": "培育管理：企业入库、认定、升级和退出等培育记录的登记与查询将在此提供。",
     "monitoring": "年度监测：企业年度监测数据（营业收入、税收、研发投入、亩均效益等）的录入、导入与分析将在此提供。",
     "visits": "帮扶记录：联系帮扶的走访记录、企业反映的问题及其办理和办结情况将在此提供。",
     "reports": "报表中心：培育名单、目标完成情况、企业档案、年度发展报告等报表的预览、打印与导出将在此提供。",
-    "exchange": "数据交换：Excel 模板与报送包的导入、导出和冲突处理将在此提供。",
 }
 
 

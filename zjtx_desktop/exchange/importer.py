@@ -23,6 +23,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from zjtx_desktop.bulk import insert_rows
+from zjtx_desktop.clock import format_local
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.exchange.layout import SheetLayout, detect_layout, expected_headers
 from zjtx_desktop.exchange.package import PackageMeta, canonical_digest, data_rows, parse_metadata
@@ -763,7 +764,7 @@ def undo_batch(session: Session, actor: str, batch_id: int) -> None:
     if batch is None:
         raise UserError(f"找不到编号为 {batch_id} 的导入记录")
     if batch.undone_at is not None:
-        raise UserError(f"这次导入已于 {batch.undone_at:%Y-%m-%d %H:%M} 撤销")
+        raise UserError(f"这次导入已于 {format_local(batch.undone_at)} 撤销")
     details = batch.details or {}
     touched: list[str] = []
     for kind, entries in (details.get("updated") or {}).items():
