@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEventLoop, QLibraryInfo, QLocale, QSize, Qt, QTimer, QTranslator, SignalInstance
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from ui.gc_guard import collect_on_gui_thread
 from ui.jobs import Job, JobRunner
 from ui.main_window import SETTINGS_APPLICATION, SETTINGS_ORGANISATION, MainWindow
 from ui.page_names import check_page_name
@@ -56,34 +57,15 @@ def has_display() -> bool:
     return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
-def keep_none_alive() -> None:
-    """Give None a reference count that cannot run out (CPython before 3.12 only).
-
-    PySide6 6.12 drops a reference to None every time it turns an invalid QVariant into Python's None:
-    `QComboBox.currentData()` of an item without data, `QObject.property()` of an unset property,
-    `QModelIndex.data()` of a role the model does not answer, and twice on every repaint of an item
-    view. CPython 3.11 counts None's references like any object's, so after a few thousand of these
-    None is freed and the interpreter aborts ("Fatal Python error: none_dealloc"), typically while a
-    clerk scrolls or types. From 3.12 None is immortal and this does nothing.
-    """
-    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython" or hasattr(sys, "gettotalrefcount"):
-        return  # immortal None, or another interpreter, or a debug build with a different object header
-    import ctypes
-
-    refcount = ctypes.c_ssize_t.from_address(id(None))  # ob_refcnt, the first field of every object
-    if refcount.value < 1 << 40:
-        refcount.value += 1 << 60
-
-
 def prepare_application() -> QApplication:
     """The QApplication, set up once: names, icon, Chinese Qt dialogs, the bundled font and the stylesheet."""
-    keep_none_alive()
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     if app.property("zjtx_prepared"):
         return app
+    collect_on_gui_thread(app)
     app.setOrganizationName(SETTINGS_ORGANISATION)
     app.setApplicationName(SETTINGS_APPLICATION)
     app.setApplicationVersion(__version__)

@@ -15,16 +15,14 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from ui.app import keep_none_alive, prepare_application
+from ui.app import prepare_application
+from ui.gc_guard import collect_on_gui_thread
 from ui.jobs import JobRunner
 from ui.main_window import MainWindow
 from ui.widgets import Page, PageState
 from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import resolve_location, transaction
 from zjtx_desktop.settings import configure_installation, installation
-
-# Before any Qt call: PySide6 6.12 on Python 3.11 loses a reference to None per invalid QVariant.
-keep_none_alive()
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +31,12 @@ def _isolated_qsettings(tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = str(tmp_path_factory.mktemp("qsettings"))
     for settings_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(settings_format, QSettings.Scope.UserScope, folder)
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_gui_thread(qapp: QApplication) -> None:
+    """As in the program: the cycle collector never runs on the database worker (see ui/gc_guard.py)."""
+    collect_on_gui_thread(qapp)
 
 
 @pytest.fixture

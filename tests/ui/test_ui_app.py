@@ -215,9 +215,8 @@ def test_closing_the_window_while_the_database_opens_closes_the_database(
 
     def event_loop(app: QApplication) -> int:
         window = _main_window()
-        # The user gives up before the database is open; the worker finishes opening it meanwhile.
-        QTimer.singleShot(0, window.close)
-        release.set()
+        # The user gives up before the database is open; only then does the worker finish opening it.
+        QTimer.singleShot(0, lambda: (window.close(), release.set()))
         return int(app.exec())
 
     original_close = AppContext.close
