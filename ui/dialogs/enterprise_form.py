@@ -10,25 +10,18 @@ since it was opened is reported, never overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ui.dialogs import prompts
-from ui.field_form import Choices, FieldForm, FormCheck, set_severity
-from ui.jobs import Job, JobRunner
+from ui.dialogs.validating_dialog import ValidatingFormDialog, scrolling_form, summary_label
+from ui.field_form import Choices, FieldForm, set_severity
+from ui.jobs import JobRunner
 from ui.theme import PAGE_MARGIN, SPACING
 from zjtx_desktop.clock import format_local
 from zjtx_desktop.fields import ENTERPRISE_FIELDS, ENTERPRISE_SECTIONS
@@ -40,8 +33,6 @@ if TYPE_CHECKING:
     from zjtx_desktop.registry import EnterpriseRecord, Problem
     from zjtx_desktop.settings import Installation
 
-# Validation runs this long after the last change: one check per pause in typing, not per key.
-VALIDATION_DELAY_MS = 200
 NEW_TITLE = "新增企业"
 
 
@@ -85,6 +76,10 @@ class SaveOutcome:
     record: EnterpriseRecord | None
     problems: list[Problem] = field(default_factory=list)
     conflict: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.record is not None
 
 
 def check_enterprise(ctx: AppContext, values: Mapping[str, Any], enterprise_id: int | None) -> list[Problem]:
@@ -139,11 +134,14 @@ def dialog_size(width: int, height: int) -> tuple[int, int]:
     return min(width, available.width() - 40), min(height, available.height() - 40)
 
 
-class EnterpriseFormDialog(QDialog):
+class EnterpriseFormDialog(ValidatingFormDialog[SaveOutcome]):
     """The intake form for a new enterprise (record None) or the correction of an existing one."""
 
     saved = Signal(object)  # the EnterpriseRecord as saved
     open_enterprise = Signal(int)  # the clerk asked to open the enterprise that already has this code
+
+    VALIDATION_JOB_NAME = "校验企业信息"
+    SAVE_JOB_NAME = "保存企业信息"
 
     def __init__(
         self,
@@ -153,18 +151,10 @@ class EnterpriseFormDialog(QDialog):
         record: EnterpriseRecord | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.jobs = jobs
-        self.ctx = ctx
+        super().__init__(jobs, ctx, parent)
         self.setup = setup
         self.record = record
-        self.check: FormCheck | None = None
-        self._validation_generation = 0
-        self._saved_generation = 0
-        self._validation_job: Job | None = None
-        self._save_job: Job | None = None
         self._and_new = False
-        self._discard_confirmed = False
 
         self.setObjectName("enterpriseForm")
         self.setModal(False)
@@ -180,23 +170,12 @@ class EnterpriseFormDialog(QDialog):
         layout.addWidget(self.subheading)
 
         self.form = FieldForm(ENTERPRISE_FIELDS, setup.choices, sections=ENTERPRISE_SECTIONS)
-        scroll = QScrollArea()
+        scroll = scrolling_form(self.form)
         scroll.setObjectName("formScroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        holder = QWidget()
-        holder.setObjectName("formHolder")
-        holder_layout = QVBoxLayout(holder)
-        holder_layout.setContentsMargins(0, 0, 8, 0)
-        holder_layout.addWidget(self.form)
-        holder_layout.addStretch(1)
-        scroll.setWidget(holder)
         self.scroll_area = scroll
         layout.addWidget(scroll, 1)
 
-        self.summary = QLabel()
-        self.summary.setObjectName("formSummary")
-        self.summary.setWordWrap(True)
+        self.summary = summary_label()
         self.save_and_new_button = QPushButton("保存并新增")
         self.save_and_new_button.setAutoDefault(False)
         self.save_and_new_button.setToolTip("保存这家企业，然后清空表单录入下一家")
@@ -213,14 +192,9 @@ class EnterpriseFormDialog(QDialog):
         buttons.addWidget(self.save_button)
         layout.addLayout(buttons)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(VALIDATION_DELAY_MS)
-        self._timer.timeout.connect(self.validate_now)
-        self.form.changed.connect(self._on_changed)
+        self._connect_lifecycle()
         self.save_button.clicked.connect(lambda: self.save(and_new=False))
         self.save_and_new_button.clicked.connect(lambda: self.save(and_new=True))
-        self.cancel_button.clicked.connect(self.reject)
 
         self._load(record)
 
@@ -260,48 +234,19 @@ class EnterpriseFormDialog(QDialog):
 
     # --- checking -----------------------------------------------------------------------------
 
-    def _on_changed(self, _key: str) -> None:
-        self._timer.start()
-
-    def validation_pending(self) -> bool:
-        return self._timer.isActive() or self._validation_job is not None
-
-    def validate_now(self) -> None:
-        """Check the values now (normally ~200 ms after the last change); results of older checks are dropped."""
-        self._timer.stop()
-        self._validation_generation += 1
-        generation = self._validation_generation
+    def _validation_work(self) -> Callable[[], list[Problem]]:
         values = self.values()
         enterprise_id = self.record.id if self.record is not None else None
         ctx = self.ctx
-        job = self.jobs.submit(lambda _control: check_enterprise(ctx, values, enterprise_id), name="校验企业信息")
-        self._validation_job = job
-        job.finished.connect(lambda problems: self._show_check(generation, problems))
-        job.failed.connect(lambda message: self._check_failed(generation, message))
+        return lambda: check_enterprise(ctx, values, enterprise_id)
 
-    def _show_check(self, generation: int, problems: list[Problem], *, reveal_all: bool = False) -> None:
-        if generation != self._validation_generation:
-            return  # a newer check is on its way
-        self._validation_job = None
-        self.check = self.form.show_problems(problems, reveal_all=reveal_all)
+    def _on_checked(self, problems: list[Problem]) -> None:
         duplicate = next((p for p in problems if p.existing_id is not None), None)
         if duplicate is not None and duplicate.existing_id is not None:
             existing = duplicate.existing_id
             self.form.set_action("uscc", "打开该企业", lambda: self.open_enterprise.emit(existing))
         else:
             self.form.set_action("uscc", None)
-        self._update_summary()
-
-    def _show_now(self, problems: list[Problem]) -> None:
-        """Show problems found by a save, every one of them (empty required fields too)."""
-        self._validation_generation += 1
-        self._show_check(self._validation_generation, problems, reveal_all=True)
-
-    def _check_failed(self, generation: int, message: str) -> None:
-        if generation == self._validation_generation:
-            self._validation_job = None
-            self.summary.setText(f"暂时无法校验：{message}")
-            set_severity(self.summary, "error")
 
     def _update_summary(self, note: str = "") -> None:
         check = self.check
@@ -316,10 +261,9 @@ class EnterpriseFormDialog(QDialog):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        saving = self._save_job is not None
-        blocked = self.check is not None and self.check.has_errors
-        self.save_button.setEnabled(not saving and not blocked)
-        self.save_and_new_button.setEnabled(not saving and not blocked)
+        super()._update_buttons()
+        blocked = self._save_blocked()
+        self.save_and_new_button.setEnabled(self._save_job is None and not blocked)
         self.save_button.setToolTip("请先更正标红的项目" if blocked else "")
 
     # --- saving -------------------------------------------------------------------------------
@@ -328,8 +272,10 @@ class EnterpriseFormDialog(QDialog):
         """Save in the background; the services validate again, so a check still under way is no risk."""
         if self._save_job is not None:
             return
-        self._timer.stop()
         self._and_new = and_new
+        super().save()
+
+    def _save_work(self) -> Callable[[], SaveOutcome]:
         if self.record is None:
             values = self.values()
             enterprise_id, version = None, None
@@ -338,59 +284,22 @@ class EnterpriseFormDialog(QDialog):
             changed = self.form.changed_keys()
             values = {key: value for key, value in self.values().items() if key in changed}
             enterprise_id, version = self.record.id, self.record.version
-        if self.form.parse_errors():
-            self._show_now([])
-            return
         ctx = self.ctx
-        job = self.jobs.submit(
-            lambda _control: save_enterprise(ctx, values, enterprise_id, version), name="保存企业信息"
-        )
-        self._save_job = job
-        self._saved_generation = self._validation_generation
-        self._update_buttons()
-        job.finished.connect(self._on_saved)
-        job.failed.connect(self._on_save_failed)
+        return lambda: save_enterprise(ctx, values, enterprise_id, version)
 
-    def is_saving(self) -> bool:
-        return self._save_job is not None
-
-    def _on_saved(self, outcome: SaveOutcome) -> None:
-        self._save_job = None
-        if outcome.conflict is not None:
-            self._update_buttons()
-            prompts.warn(self, "未保存", outcome.conflict)
-            return
-        if outcome.record is None:
-            if self._validation_generation != self._saved_generation or self._timer.isActive():
-                self.validate_now()  # edited while saving: the refusal concerns values no longer there
-                return
-            self._show_now(outcome.problems)
-            return
+    def _on_save_succeeded(self, outcome: SaveOutcome) -> None:
         record = outcome.record
+        assert record is not None
         self.saved.emit(record)
         if self._and_new:
             self._load(None)
             self._update_summary(f"已保存“{record.name}”。可以继续录入下一家企业。")
             return
-        self._discard_confirmed = True
-        self.accept()
-
-    def _on_save_failed(self, message: str) -> None:
-        self._save_job = None
-        self._update_buttons()
-        prompts.warn(self, "未保存", message)
+        self._close_saved()
 
     # --- closing ------------------------------------------------------------------------------
 
-    def reject(self) -> None:
-        """Cancel, Esc or the close box: ask before throwing away what was typed."""
-        if self._save_job is not None:
-            return  # let the save finish first
-        if not self._discard_confirmed and self.form.is_dirty():
-            name = self.values().get("name") or "这家企业"
-            question = f"“{name}”的修改尚未保存。放弃这些修改吗？"
-            if not prompts.confirm(self, "放弃修改", question, ok_text="放弃修改", cancel_text="继续编辑"):
-                return
-        self._discard_confirmed = True
-        self._timer.stop()
-        super().reject()
+    def _confirm_discard(self) -> bool:
+        name = self.values().get("name") or "这家企业"
+        question = f"“{name}”的修改尚未保存。放弃这些修改吗？"
+        return prompts.confirm(self, "放弃修改", question, ok_text="放弃修改", cancel_text="继续编辑")

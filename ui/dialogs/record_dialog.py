@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ui.dialogs import prompts
-from ui.dialogs.enterprise_form import VALIDATION_DELAY_MS, dialog_size
-from ui.field_form import Choices, FieldForm, FormCheck, set_severity
-from ui.jobs import Job, JobRunner
+from ui.dialogs.enterprise_form import dialog_size
+from ui.dialogs.validating_dialog import ValidatingFormDialog, scrolling_form, summary_label
+from ui.field_form import Choices, FieldForm
+from ui.jobs import JobRunner
 from ui.theme import PAGE_MARGIN, SPACING
 from zjtx_desktop.fields import ANNUAL_FIELDS, CULTIVATION_FIELDS, VISIT_FIELDS, FieldSpec
 
@@ -50,6 +51,10 @@ class RecordOutcome:
     saved: bool
     problems: list[Problem] = field(default_factory=list)
     conflict: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.saved
 
 
 def check_record(
@@ -103,10 +108,13 @@ def default_values(entity: str, today: dt.date | None = None) -> dict[str, Any]:
     return {"visited_on": today, "status": "办理中", "kind": "走访"}
 
 
-class RecordDialog(QDialog):
+class RecordDialog(ValidatingFormDialog[RecordOutcome]):
     """Add (record None), edit, or end (培育记录 only) one record of an enterprise."""
 
     saved = Signal()
+
+    VALIDATION_JOB_NAME = "校验记录"
+    SAVE_JOB_NAME = "保存记录"
 
     def __init__(
         self,
@@ -121,19 +129,11 @@ class RecordDialog(QDialog):
         mode: Mode = "edit",
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.jobs = jobs
-        self.ctx = ctx
+        super().__init__(jobs, ctx, parent)
         self.entity = entity
         self.enterprise_id = enterprise_id
         self.record = record
         self.mode: Mode = "add" if record is None else mode
-        self.check: FormCheck | None = None
-        self._generation = 0
-        self._saved_generation = 0
-        self._save_job: Job | None = None
-        self._validation_job: Job | None = None
-        self._discard_confirmed = False
 
         label = LABELS[entity]
         title = {"add": f"新增{label}", "edit": f"修改{label}", "end": "退出培育"}[self.mode]
@@ -150,21 +150,9 @@ class RecordDialog(QDialog):
         heading.setObjectName("dialogTitle")
         layout.addWidget(heading)
         self.form = FieldForm(specs, choices, columns=2 if wide else 1, message_width=150 if wide else 220)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        holder = QWidget()
-        holder.setObjectName("formHolder")
-        holder_layout = QVBoxLayout(holder)
-        holder_layout.setContentsMargins(0, 0, 8, 0)
-        holder_layout.addWidget(self.form)
-        holder_layout.addStretch(1)
-        scroll.setWidget(holder)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(scrolling_form(self.form), 1)
 
-        self.summary = QLabel()
-        self.summary.setObjectName("formSummary")
-        self.summary.setWordWrap(True)
+        self.summary = summary_label()
         self.cancel_button = QPushButton("取消")
         self.cancel_button.setAutoDefault(False)
         self.save_button = QPushButton("退出培育" if self.mode == "end" else "保存")
@@ -176,13 +164,8 @@ class RecordDialog(QDialog):
         buttons.addWidget(self.save_button)
         layout.addLayout(buttons)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(VALIDATION_DELAY_MS)
-        self._timer.timeout.connect(self.validate_now)
-        self.form.changed.connect(lambda _key: self._timer.start())
+        self._connect_lifecycle()
         self.save_button.clicked.connect(self.save)
-        self.cancel_button.clicked.connect(self.reject)
 
         if record is None:
             self.form.set_values(default_values(entity))
@@ -200,95 +183,24 @@ class RecordDialog(QDialog):
             values["status"] = "已退出"
         return values
 
-    def validation_pending(self) -> bool:
-        return self._timer.isActive() or self._validation_job is not None
-
-    def validate_now(self) -> None:
-        self._timer.stop()
-        self._generation += 1
-        generation = self._generation
+    def _validation_work(self) -> Callable[[], list[Problem]]:
         ctx, entity, enterprise_id = self.ctx, self.entity, self.enterprise_id
         values = self._complete()
         record_id = self.record.id if self.record is not None else None
-        job = self.jobs.submit(
-            lambda _control: check_record(ctx, entity, enterprise_id, values, record_id), name="校验记录"
-        )
-        self._validation_job = job
-        job.finished.connect(lambda problems: self._show(generation, problems))
+        return lambda: check_record(ctx, entity, enterprise_id, values, record_id)
 
-    def _show(self, generation: int, problems: list[Problem], *, reveal_all: bool = False) -> None:
-        if generation != self._generation:
-            return
-        self._validation_job = None
-        self.check = self.form.show_problems(problems, reveal_all=reveal_all)
-        check = self.check
-        self.summary.setText(check.summary())
-        set_severity(
-            self.summary, "error" if check.errors or check.general else "warning" if check.warnings else "hint"
-        )
-        self._update_buttons()
-
-    def _update_buttons(self) -> None:
-        blocked = self.check is not None and self.check.has_errors
-        self.save_button.setEnabled(self._save_job is None and not blocked)
-
-    def save(self) -> None:
-        if self._save_job is not None:
-            return
-        self._timer.stop()
-        if self.form.parse_errors():
-            self._generation += 1
-            self._show(self._generation, [], reveal_all=True)
-            return
+    def _save_work(self) -> Callable[[], RecordOutcome]:
         values = self.form.values()
         if self.mode == "edit":
             changed = self.form.changed_keys()
             values = {key: value for key, value in values.items() if key in changed}
         ctx, entity, mode, enterprise_id, record = self.ctx, self.entity, self.mode, self.enterprise_id, self.record
-        job = self.jobs.submit(
-            lambda _control: save_record(ctx, entity, mode, enterprise_id, record, values), name="保存记录"
-        )
-        self._save_job = job
-        self._saved_generation = self._generation
-        self._update_buttons()
-        job.finished.connect(self._on_saved)
-        job.failed.connect(self._on_failed)
+        return lambda: save_record(ctx, entity, mode, enterprise_id, record, values)
 
-    def is_saving(self) -> bool:
-        return self._save_job is not None
-
-    def _on_saved(self, outcome: RecordOutcome) -> None:
-        self._save_job = None
-        if outcome.conflict is not None:
-            self._update_buttons()
-            prompts.warn(self, "未保存", outcome.conflict)
-            return
-        if not outcome.saved:
-            if self._generation != self._saved_generation or self._timer.isActive():
-                self.validate_now()  # edited while saving: the refusal concerns values no longer there
-                return
-            self._generation += 1
-            self._show(self._generation, outcome.problems, reveal_all=True)
-            return
+    def _on_save_succeeded(self, outcome: RecordOutcome) -> None:
         self.saved.emit()
-        self._discard_confirmed = True
-        self.accept()
+        self._close_saved()
 
-    def _on_failed(self, message: str) -> None:
-        self._save_job = None
-        self._update_buttons()
-        prompts.warn(self, "未保存", message)
-
-    def reject(self) -> None:
-        if self._save_job is not None:
-            return
+    def _confirm_discard(self) -> bool:
         question = "填写的内容尚未保存。放弃吗？"
-        if (
-            not self._discard_confirmed
-            and self.form.is_dirty()
-            and not prompts.confirm(self, "放弃修改", question, ok_text="放弃", cancel_text="继续填写")
-        ):
-            return
-        self._discard_confirmed = True
-        self._timer.stop()
-        super().reject()
+        return prompts.confirm(self, "放弃修改", question, ok_text="放弃", cancel_text="继续填写")
