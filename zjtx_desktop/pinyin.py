@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pypinyin import Style, lazy_pinyin
 
+# Character → its initial ("" for punctuation), filled as characters are first seen; str.translate
+# then converts a whole name at C speed (an import derives 50,000 names at once).
+_INITIALS: dict[int, str] = {}
 
-@lru_cache(maxsize=8192)
+
 def _char_initial(char: str) -> str:
     if char.isascii():
         return char.lower() if char.isalnum() else ""
@@ -21,4 +22,7 @@ def initials(text: str) -> str:
     Characters are converted one by one so that the result has one letter per character, which
     keeps the initials aligned with the name (heteronyms take pypinyin's most common reading).
     """
-    return "".join(_char_initial(char) for char in text)
+    for char in set(text):
+        if ord(char) not in _INITIALS:
+            _INITIALS[ord(char)] = _char_initial(char)
+    return text.translate(_INITIALS)

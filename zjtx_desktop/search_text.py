@@ -9,6 +9,8 @@ from zjtx_desktop.pinyin import initials
 
 def normalise(text: str) -> str:
     """Full-width to ordinary characters, lower case, spaces removed: what both sides are compared as."""
+    if text.isascii():  # NFKC leaves ASCII as it is
+        return "".join(text.lower().split())
     return "".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
@@ -19,6 +21,12 @@ def enterprise_search_text(name: str, uscc: str, address: str | None) -> str:
 
 def name_initials(name: str) -> str:
     return initials(normalise(name))
+
+
+def search_columns(name: str, uscc: str, address: str | None) -> tuple[str, str]:
+    """(name_initials, search_text) of an enterprise, normalising the name once."""
+    name_text = normalise(name)
+    return initials(name_text), "\x1f".join((name_text, normalise(uscc), normalise(address or "")))
 
 
 def initials_pattern(query: str) -> str | None:

@@ -17,6 +17,7 @@ from zjtx_desktop.errors import UserError
 from zjtx_desktop.exchange.importer import ImportPlan, commit_plan, plan_import, undo_batch
 from zjtx_desktop.exchange.reading import UnusableFile
 from zjtx_desktop.models import AnnualReport, AuditEntry, Enterprise, ImportBatch
+from zjtx_desktop.registry import enterprise_history
 from zjtx_desktop.registry import get_enterprise, update_enterprise
 
 TODAY = dt.date(2024, 5, 20)
@@ -70,7 +71,12 @@ def test_import_commits_once_and_reimport_changes_nothing(ctx: AppContext, tmp_p
         batch = session.get(ImportBatch, batch_id)
         assert batch is not None and (batch.created, batch.actor, batch.file_name) == (6, "张科员", "名单.xlsx")
         audited = session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "import"))
+        longquan = session.scalars(select(Enterprise).where(Enterprise.uscc == "91331181MA2A0B1C47")).one()
+        history = enterprise_history(session, longquan.id)
     assert audited == len(COUNTY_ROWS)
+    # The enterprise's history says which import created it, from which file.
+    assert [(item.action, item.new) for item in history] == [("导入", f"导入批次：{batch_id}；文件：名单.xlsx")]
+    assert longquan.name_initials.startswith("zjlqsx") and "91331181ma2a0b1c47" in longquan.search_text
 
 
 def test_updates_list_the_changed_fields_and_empty_cells_erase_nothing(ctx: AppContext, tmp_path: Path) -> None:

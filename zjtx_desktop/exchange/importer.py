@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
-from zjtx_desktop.bulk import insert_rows
+from zjtx_desktop.bulk import insert_rows, without_cyclic_gc
 from zjtx_desktop.clock import format_local
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.exchange.layout import SheetLayout, detect_layout, expected_headers
@@ -47,7 +47,7 @@ from zjtx_desktop.models import (
     Target,
     utcnow,
 )
-from zjtx_desktop.search_text import enterprise_search_text, name_initials
+from zjtx_desktop.search_text import enterprise_search_text, name_initials, search_columns
 from zjtx_desktop.settings import CITY_CODE
 
 Action = Literal["new", "update", "unchanged", "error", "skipped", "conflict"]
@@ -226,6 +226,26 @@ def _display(value: Any) -> str:
     return str(value)
 
 
+def _everyday_row(cells: list[Any], key_columns: list[int]) -> bool:
+    """A row that plainly holds data: it starts with a number, or with text that cannot begin a 合计
+    row, and a key column is filled. Anything else gets the careful look of `_skip_reason`."""
+    if not cells:
+        return False
+    first = cells[0]
+    if first.__class__ is float or first.__class__ is int:
+        return True
+    if first.__class__ is not str or not first or first[0] in _SPECIAL_FIRST:
+        return False
+    return any(
+        (k := cells[i]).__class__ is float or (k.__class__ is str and k and k[0] not in _SPECIAL_FIRST)
+        for i in key_columns
+        if i < len(cells)
+    )
+
+
+_SPECIAL_FIRST = frozenset(" \t\r\n\u3000" + "".join(word[0] for word in SUMMARY_WORDS))
+
+
 def _parse_rows(
     layout: SheetLayout,
     lookups: Lookups,
@@ -234,56 +254,72 @@ def _parse_rows(
     default_unit: str | None,
 ) -> list[RowPlan]:
     spec = layout.spec
+    sheet_name = layout.sheet.name
     plans: list[RowPlan] = []
     key_columns = [c.index for c in layout.columns if c.spec.key in spec.match_keys]
-    columns = [(c, get_column_letter(c.index + 1)) for c in layout.columns]
-    kept: list[tuple[int, list[Any]]] = []  # (Excel row, cells) of the rows that hold data
-    for offset, cells in enumerate(layout.sheet.rows[layout.first_data_row :]):
-        excel_row = layout.first_data_row + offset + 1
+    first_row = layout.first_data_row
+    kept_rows: list[int] = []  # Excel row numbers of the rows that hold data
+    kept: list[list[Any]] = []
+    for excel_row, cells in enumerate(layout.sheet.rows[first_row:], start=first_row + 1):
+        if _everyday_row(cells, key_columns):
+            kept_rows.append(excel_row)
+            kept.append(cells)
+            continue
         reason = _skip_reason(cells, key_columns)
         if reason is None:
-            kept.append((excel_row, cells))
+            kept_rows.append(excel_row)
+            kept.append(cells)
         elif reason != "空行":
-            plans.append(RowPlan(layout.sheet.name, spec.kind, excel_row, "skipped", note=reason, raw=list(cells)))
-    # Column by column: one pass per column decides the ordinary cells in bulk.
-    row_values: list[dict[str, Any]] = [{} for _ in kept]
-    row_errors: list[list[CellError]] = [[] for _ in kept]
-    for column, letter in columns:
-        index = column.index
-        cells_of_column = [cells[index] if index < len(cells) else "" for _, cells in kept]
+            plans.append(RowPlan(sheet_name, spec.kind, excel_row, "skipped", note=reason, raw=cells))
+    # Column by column: the sheet is transposed once and each column decides its ordinary cells in bulk.
+    width = max((c.index for c in layout.columns), default=-1) + 1
+    padded = [cells if len(cells) >= width else [*cells, *[""] * (width - len(cells))] for cells in kept]
+    transposed = list(zip(*padded, strict=True)) if padded else [() for _ in range(width)]
+    keys = [column.spec.key for column in layout.columns]
+    parsed_columns: list[list[Any]] = []
+    row_errors: dict[int, list[CellError]] = {}
+    for column in layout.columns:
+        cells_of_column = transposed[column.index]
         read = column_reader(column.spec, lookups, options, today=today, factor=column.factor)
         parsed, problems = read(cells_of_column)
-        key = column.spec.key
-        for position, value in enumerate(parsed):
-            if value is not None:
-                row_values[position][key] = value
+        parsed_columns.append(parsed)
+        letter = get_column_letter(column.index + 1)
         for position, message in problems.items():
-            excel_row = kept[position][0]
-            cell_error = CellError(layout.sheet.name, excel_row, letter, _display(cells_of_column[position]), message)
-            row_errors[position].append(cell_error)
-    for (excel_row, cells), values, errors in zip(kept, row_values, row_errors, strict=True):
-        if spec.kind == "enterprises" and values.get("region_code") is None and default_unit:
+            cell_error = CellError(
+                sheet_name, kept_rows[position], letter, _display(cells_of_column[position]), message
+            )
+            row_errors.setdefault(position, []).append(cell_error)
+    fill_unit = spec.kind == "enterprises" and default_unit is not None
+    match_keys = spec.match_keys
+    parsed_rows = list(zip(*parsed_columns, strict=True)) if parsed_columns else [() for _ in kept]
+    for position, (excel_row, cells, parsed_row) in enumerate(zip(kept_rows, kept, parsed_rows, strict=True)):
+        values = {key: value for key, value in zip(keys, parsed_row, strict=True) if value is not None}
+        errors = row_errors.get(position, [])
+        if fill_unit and values.get("region_code") is None:
             values["region_code"] = default_unit
-        for key_name in spec.match_keys:
-            if values.get(key_name) is None and not errors:
-                label = spec.column(key_name).label
-                errors.append(
-                    CellError(layout.sheet.name, excel_row, _letter_of(layout, key_name), "", f"{label}不能为空")
-                )
-        row_key = tuple(values.get(k) for k in spec.match_keys)
+        row_key = tuple([values.get(k) for k in match_keys])
+        if None in row_key and not errors:
+            for key_name in match_keys:
+                if values.get(key_name) is None:
+                    label = spec.column(key_name).label
+                    errors.append(
+                        CellError(sheet_name, excel_row, _letter_of(layout, key_name), "", f"{label}不能为空")
+                    )
+                    break
         plans.append(
             RowPlan(
-                layout.sheet.name,
+                sheet_name,
                 spec.kind,
                 excel_row,
                 "error" if errors else "new",
                 row_key,
                 values,
                 errors=errors,
-                raw=list(cells),
+                raw=cells,
             )
         )
-    plans.sort(key=lambda plan: plan.row)
+    if len(plans) > len(kept):  # skipped rows were listed first
+        plans.sort(key=lambda plan: plan.row)
     return plans
 
 
@@ -336,10 +372,17 @@ def _chunks(items: list[Any], size: int = 500) -> Iterable[list[Any]]:
 
 
 def _existing_enterprises(session: Session, codes: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored enterprises (recycled ones too) with these codes, as code → column values."""
     table: Table = Enterprise.__table__  # type: ignore[assignment]
+    connection = session.connection()
+    if len(codes) > 2000:
+        # A long list: which codes exist is one scan of the unique index; most rows of a large
+        # import are usually new, and only the stored ones are then read in full.
+        stored_codes = set(connection.execute(select(table.c.uscc)).scalars())
+        codes = [code for code in codes if code in stored_codes]
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(codes):
-        for row in session.connection().execute(select(table).where(table.c.uscc.in_(chunk))).mappings():
+        for row in connection.execute(select(table).where(table.c.uscc.in_(chunk))).mappings():
             found[row["uscc"]] = dict(row)
     return found
 
@@ -456,6 +499,7 @@ def _plan_targets(session: Session, sheet: SheetPlan) -> None:
             )
 
 
+@without_cyclic_gc
 def plan_import(
     session: Session,
     path: Path,
@@ -579,6 +623,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+@without_cyclic_gc
 def commit_plan(
     session: Session,
     actor: str,
@@ -611,6 +656,7 @@ def commit_plan(
     created: dict[str, list[int]] = {}
     updated: dict[str, list[dict[str, Any]]] = {}
     audit: list[dict[str, Any]] = []
+    created_audit: list[tuple[str, list[dict[str, Any]]]] = []
     enterprise_ids: dict[str, int] = {}
     sheets = sorted(plan.sheets, key=lambda s: COMMIT_ORDER.index(s.spec.kind))
     for index, sheet in enumerate(sheets):
@@ -627,25 +673,25 @@ def commit_plan(
             for code, stored_row in _existing_enterprises(session, missing).items():
                 enterprise_ids[code] = stored_row["id"]
         if new_rows:
-            values_list = [_row_values(kind, row.values, enterprise_ids, now) for row in new_rows]
-            new_ids = insert_rows(session.connection(), table, values_list)
+            values_list = _new_row_values(kind, new_rows, enterprise_ids, now)
+            stamps = {"created_at": now, "version": 1}
+            if not any("updated_at" in row for row in values_list):
+                stamps["updated_at"] = now  # a package row brings its own stamp; a plain list does not
+            else:
+                for values in values_list:
+                    values.setdefault("updated_at", now)
+            new_ids = insert_rows(session.connection(), table, values_list, constants=stamps)
             created[kind] = new_ids
-            for row, values, new_id in zip(new_rows, values_list, new_ids, strict=True):
-                if kind == "enterprises":
-                    enterprise_ids[row.values["uscc"]] = new_id
-                audit.append(
-                    _audit_row(
-                        actor,
-                        now,
-                        "import",
-                        entity,
-                        new_id,
-                        None,
-                        values,
-                        _enterprise_of(kind, values, new_id),
-                        batch.id,
-                    )
-                )
+            if kind == "enterprises":
+                enterprise_ids.update(zip((row.values["uscc"] for row in new_rows), new_ids, strict=True))
+                owners: list[int | None] = list(new_ids)
+            else:
+                owners = [values.get("enterprise_id") for values in values_list]
+            # A created row's content is the row itself (later edits are audited with before and after),
+            # so its audit entry names the batch and the file rather than repeating every value.
+            created_audit.append(
+                (entity, [{"entity_id": str(i), "enterprise_id": e} for i, e in zip(new_ids, owners, strict=True)])
+            )
         for row in (u for u in updates if u.kind == kind):
             changes = {k: new for k, (_, new) in row.changes.items()}
             if kind == "enterprises":
@@ -667,6 +713,15 @@ def commit_plan(
             )
     if audit:
         insert_rows(session.connection(), _table(AuditEntry), audit, want_ids=False)
+    for entity, entries in created_audit:
+        shared = {
+            "at": now,
+            "actor": actor,
+            "action": "import",
+            "entity": entity,
+            "after": {"导入批次": batch.id, "文件": plan.file_name},
+        }
+        insert_rows(session.connection(), _table(AuditEntry), entries, constants=shared, want_ids=False)
     batch.created = sum(len(v) for v in created.values())
     batch.updated = sum(len(v) for v in updated.values())
     batch.unchanged = counts["unchanged"]
@@ -678,13 +733,6 @@ def commit_plan(
 
 def _json_dict(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _jsonable(v) for k, v in values.items()}
-
-
-def _enterprise_of(kind: str, values: dict[str, Any], new_id: int) -> int | None:
-    if kind == "enterprises":
-        return new_id
-    enterprise_id = values.get("enterprise_id")
-    return int(enterprise_id) if enterprise_id is not None else None
 
 
 def _audit_row(
@@ -738,20 +786,31 @@ def _stamp(values: dict[str, Any], now: dt.datetime) -> dt.datetime:
     return now
 
 
-def _row_values(kind: str, values: dict[str, Any], enterprise_ids: dict[str, int], now: dt.datetime) -> dict[str, Any]:
-    dropped = {"enterprise_name", "updated_at"} if kind == "enterprises" else {"uscc", "enterprise_name", "updated_at"}
-    columns = {k: v for k, v in values.items() if k not in dropped}
-    columns.update(created_at=now, updated_at=_stamp(values, now), version=1)
+def _new_row_values(
+    kind: str, rows: list[RowPlan], enterprise_ids: dict[str, int], now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The columns to insert for rows that create records (timestamps and version are added by the caller)."""
+    dropped = ("enterprise_name", "updated_at") if kind == "enterprises" else ("uscc", "enterprise_name", "updated_at")
+    values_list: list[dict[str, Any]] = []
+    for row in rows:
+        values = row.values.copy()
+        for key in dropped:
+            values.pop(key, None)
+        if row.values.get("updated_at") is not None:
+            values["updated_at"] = _stamp(row.values, now)
+        values_list.append(values)
     if kind == "enterprises":
-        columns["name_initials"] = name_initials(values["name"])
-        columns["search_text"] = enterprise_search_text(values["name"], values["uscc"], values.get("address"))
+        for values in values_list:
+            values["name_initials"], values["search_text"] = search_columns(
+                values["name"], values["uscc"], values.get("address")
+            )
     elif kind != "targets":
-        columns["enterprise_id"] = enterprise_ids[values["uscc"]]
-        if kind == "cultivation":
-            columns.setdefault("status", "培育中")
-        if kind == "visits":
-            columns.setdefault("status", "办理中")
-    return columns
+        default_status = {"cultivation": "培育中", "visits": "办理中"}.get(kind)
+        for row, values in zip(rows, values_list, strict=True):
+            values["enterprise_id"] = enterprise_ids[row.values["uscc"]]
+            if default_status is not None:
+                values.setdefault("status", default_status)
+    return values_list
 
 
 # --- undo ------------------------------------------------------------------------------------

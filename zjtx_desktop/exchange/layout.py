@@ -8,6 +8,7 @@ converted when the conversion is exact (元 → 万元) and refused otherwise.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ def _fold(text: str) -> str:
     return re.sub(r"[\s\"'“”‘’:：*]", "", folded)
 
 
+@functools.lru_cache(maxsize=4096)
 def split_header(text: str) -> tuple[str, str | None]:
     """营业收入（万元） → (营业收入, 万元); 企业名称 → (企业名称, None)."""
     folded = _fold(text)
@@ -67,8 +69,15 @@ class SheetLayout:
         return {column.spec.key for column in self.columns}
 
 
-def _labels(spec: FieldSpec) -> set[str]:
-    return {_fold(spec.label), *(_fold(s) for s in spec.synonyms)}
+@functools.cache
+def _columns_by_label(spec: SheetSpec) -> dict[str, list[FieldSpec]]:
+    """Folded header text → the sheet's fields it can name, in the sheet's column order."""
+    columns = [*spec.columns, UPDATED_AT] if UPDATED_AT not in spec.columns else list(spec.columns)
+    by_label: dict[str, list[FieldSpec]] = {}
+    for column in columns:
+        for label in dict.fromkeys([_fold(column.label), *(_fold(s) for s in column.synonyms)]):
+            by_label.setdefault(label, []).append(column)
+    return by_label
 
 
 def _fill_merged(sheet: RawSheet) -> list[list[Any]]:
@@ -109,14 +118,14 @@ def _match_columns(spec: SheetSpec, headers: list[str]) -> tuple[list[ColumnMatc
     unknown: list[str] = []
     unit_problems: list[str] = []
     taken: set[str] = set()
-    columns = [*spec.columns, UPDATED_AT] if UPDATED_AT not in spec.columns else list(spec.columns)
+    by_label = _columns_by_label(spec)
     for index, header in enumerate(headers):
         if not header:
             continue
         label, unit = split_header(header)
         if label in IGNORED_HEADERS:
             continue
-        found = next((c for c in columns if label in _labels(c) and c.key not in taken), None)
+        found = next((c for c in by_label.get(label, ()) if c.key not in taken), None)
         if found is None:
             unknown.append(header)
             continue

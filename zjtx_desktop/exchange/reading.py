@@ -123,7 +123,7 @@ def _read_calamine(path: Path) -> list[RawSheet]:
                 raise
             except Exception as exc:
                 raise _refuse(f"工作表“{name}”无法读取（文件可能已损坏）：{_first_line(exc)}") from exc
-            sheets.append(RawSheet(name, [list(row) for row in rows], merged, name in hidden))
+            sheets.append(RawSheet(name, rows, merged, name in hidden))
         return sheets
     finally:
         workbook.close()

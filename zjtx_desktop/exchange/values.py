@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -397,8 +397,13 @@ def column_parser(
     return general
 
 
-ColumnReader = Callable[[list[Any]], tuple[list[Any], dict[int, str]]]
+ColumnReader = Callable[[Sequence[Any]], tuple[list[Any], dict[int, str]]]
 _MISS = object()  # a cell the fast path could not decide: it goes through the column's full parser
+
+
+# Columns whose few distinct values repeat down the sheet (units, industries, 是/否): each distinct
+# value is parsed once.
+REPEATING_KINDS = ("region", "industry", "program", "choice", "bool")
 
 
 def column_reader(
@@ -409,21 +414,42 @@ def column_reader(
     take seconds rather than tens of seconds."""
     parse = column_parser(spec, lookups, options, today=today, factor=factor)
     fast = _fast_column(spec, today, factor)
+    repeating = spec.kind in REPEATING_KINDS
+    maybe_repeating = spec.kind == "text"  # 企业规模, 法定代表人, 主导产品: often few distinct values
 
-    def read(cells: list[Any]) -> tuple[list[Any], dict[int, str]]:
-        values = fast(cells)
+    def decide_distinct(cells: Sequence[Any]) -> list[Any] | None:
+        try:
+            distinct = set(cells)
+        except TypeError:  # an unhashable cell value: never from a spreadsheet reader, but be safe
+            return None
+        if len(distinct) > (1000 if repeating else len(cells) // 4):
+            return None
+        if any(v.__class__ is bool for v in distinct):
+            return None  # True == 1.0 as a dict key: such columns take the cell-by-cell path
+        decided: dict[Any, Any] = {}
+        for raw in distinct:
+            value, message = parse(raw)
+            decided[raw] = _MISS if message else value
+        return [decided[v] for v in cells]
+
+    def read(cells: Sequence[Any]) -> tuple[list[Any], dict[int, str]]:
+        values = (decide_distinct(cells) if repeating or maybe_repeating else None) or fast(cells)
         errors: dict[int, str] = {}
-        for position, value in enumerate(values):
-            if value is _MISS:
-                values[position], message = parse(cells[position])
-                if message:
-                    errors[position] = message
-        return values, errors
+        position = 0
+        while True:  # list.index finds the undecided cells at C speed; most columns have none
+            try:
+                position = values.index(_MISS, position)
+            except ValueError:
+                return values, errors
+            values[position], message = parse(cells[position])
+            if message:
+                errors[position] = message
+            position += 1
 
     return read
 
 
-def _fast_column(spec: FieldSpec, today: dt.date, factor: float) -> Callable[[list[Any]], list[Any]]:
+def _fast_column(spec: FieldSpec, today: dt.date, factor: float) -> Callable[[Sequence[Any]], list[Any]]:
     miss = _MISS
     if spec.kind in ("int", "float") and factor == 1.0 and spec.unit != "%":
         low = -math.inf if spec.min_value is None else spec.min_value
