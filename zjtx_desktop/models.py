@@ -278,6 +278,44 @@ class Target(Timestamped, Base):
     program: Mapped[Program] = relationship()
 
 
+class TargetPlan(Timestamped, Base):
+    """A round of targets as the bureau issues it (program × period): the document and the total it states.
+
+    The unit rows live in `target`; the plan's stated total is checked against their sum, so a
+    mistyped unit count shows up as a 合计 that does not match the document.
+    """
+
+    __tablename__ = "target_plan"
+    __table_args__ = (UniqueConstraint("program_code", "start_year", "end_year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_code: Mapped[str] = mapped_column(ForeignKey("program.code"))
+    start_year: Mapped[int] = mapped_column(Integer)
+    end_year: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(60))  # as the document words it: 到2020年, 其中2018年
+    document_no: Mapped[str | None] = mapped_column(String(60))
+    issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    stated_total: Mapped[int | None] = mapped_column(Integer)  # the 合计 printed in the document
+    note: Mapped[str | None] = mapped_column(Text)
+
+    program: Mapped[Program] = relationship()
+
+
+class IndicatorValue(Timestamped, Base):
+    """A plan indicator that no enterprise record holds, entered by hand per unit and year
+    (new small-and-micro enterprise parks)."""
+
+    __tablename__ = "indicator_value"
+    __table_args__ = (UniqueConstraint("code", "region_code", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30))
+    region_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class PolicyTask(Timestamped, Base):
     """One of the fifteen tasks of the policy, with its responsible departments and measurable goal."""
 

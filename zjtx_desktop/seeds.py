@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zjtx_desktop.models import Industry, PolicyTask, Program, Region, Setting, Target
+from zjtx_desktop.models import Industry, PolicyTask, Program, Region, Setting, Target, TargetPlan
 from zjtx_desktop.paths import seeds_path
 
 TARGETS_SEEDED_KEY = "seed.targets_loaded"
@@ -24,10 +24,11 @@ class SeedResult:
     industries: int = 0
     tasks: int = 0
     targets: int = 0
+    plans: int = 0
 
     @property
     def total(self) -> int:
-        return self.regions + self.programs + self.industries + self.tasks + self.targets
+        return self.regions + self.programs + self.industries + self.tasks + self.targets + self.plans
 
 
 def load_seed(name: str, folder: Path | None = None) -> dict[str, Any]:
@@ -83,4 +84,46 @@ def seed_reference_data(session: Session) -> SeedResult:
                 result.targets += 1
         session.add(Setting(key=TARGETS_SEEDED_KEY, value=annex["document_no"]))
         session.flush()
+    result.plans = _add_missing_plans(session, load_seed("targets"))
     return result
+
+
+def _add_missing_plans(session: Session, annex: dict[str, Any]) -> int:
+    """A TargetPlan for every program × period that has unit targets but no plan (a new database, or one
+    from before plans existed). The annex's own periods get its wording, document and stated totals."""
+    planned: set[tuple[str, int, int]] = {
+        (code, start, end)
+        for code, start, end in session.execute(
+            select(TargetPlan.program_code, TargetPlan.start_year, TargetPlan.end_year)
+        )
+    }
+    issued = dt.datetime.fromisoformat(annex["issued_on"])
+    titles = {(t["program"], t["start_year"], t["end_year"]): t.get("note") for t in annex["tables"]}
+    added = 0
+    periods = session.execute(
+        select(Target.program_code, Target.start_year, Target.end_year, Target.document_no).order_by(Target.id)
+    )
+    for program_code, start_year, end_year, document_no in periods:
+        key = (program_code, start_year, end_year)
+        if key in planned:
+            continue
+        planned.add(key)
+        from_annex = key in titles and document_no == annex["document_no"]
+        stamp = issued if from_annex else None
+        session.add(
+            TargetPlan(
+                program_code=program_code,
+                start_year=start_year,
+                end_year=end_year,
+                title=titles[key] if from_annex else None,
+                document_no=document_no,
+                issued_on=issued.date() if from_annex else None,
+                stated_total=annex["expected_totals"].get(f"{program_code} {start_year}-{end_year}")
+                if from_annex
+                else None,
+                **({"created_at": stamp, "updated_at": stamp} if stamp else {}),
+            )
+        )
+        added += 1
+    session.flush()
+    return added

@@ -17,8 +17,7 @@ from zjtx_desktop.errors import UserError
 from zjtx_desktop.exchange.importer import ImportPlan, commit_plan, plan_import, undo_batch
 from zjtx_desktop.exchange.reading import UnusableFile
 from zjtx_desktop.models import AnnualReport, AuditEntry, Enterprise, ImportBatch
-from zjtx_desktop.registry import enterprise_history
-from zjtx_desktop.registry import get_enterprise, update_enterprise
+from zjtx_desktop.registry import enterprise_history, get_enterprise, update_enterprise
 
 TODAY = dt.date(2024, 5, 20)
 
