@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from zjtx_desktop.errors import UserError
@@ -34,6 +34,9 @@ class ProgressRow:
     end_year: int
     target: int
     done: int
+    # Done as it stood at the end of the year before `progress_by_unit(..., previous_year_end=)`: for the
+    # change of rank. Not part of the CLI's JSON.
+    done_before: int | None = None
 
     @property
     def rate(self) -> float | None:
@@ -46,6 +49,7 @@ class ProgressRow:
 
     def as_dict(self, *, with_unit: bool = True) -> dict[str, Any]:
         data = asdict(self)
+        del data["done_before"]
         data["rate"] = self.rate
         if not with_unit:
             del data["unit_code"], data["unit"]
@@ -91,9 +95,13 @@ def progress_by_unit(
     year: int | None = None,
     program_code: str | None = None,
     unit_codes: list[str] | None = None,
+    previous_year_end: int | None = None,
 ) -> ProgressReport:
     """Progress against every target row, optionally only periods containing `year`, one program,
-    or some units (a county installation sees its own unit only). One aggregate query."""
+    or some units (a county installation sees its own unit only). One aggregate query.
+
+    With `previous_year_end`, each row also says what was done by the end of that year (entries of
+    later years left out), from the same query."""
     target_filter = []
     if year is not None:
         target_filter += [Target.start_year <= year, Target.end_year >= year]
@@ -102,8 +110,14 @@ def progress_by_unit(
     if unit_codes is not None:
         target_filter.append(Target.region_code.in_(unit_codes))
 
+    counted = Cultivation.enterprise_id
+    before = (
+        func.count(func.distinct(case((Cultivation.year <= previous_year_end, counted))))
+        if previous_year_end is not None
+        else literal(None)
+    )
     done_query = (
-        select(Target.id, func.count(func.distinct(Cultivation.enterprise_id)))
+        select(Target.id, func.count(func.distinct(counted)), before)
         .select_from(Cultivation)
         .join(Enterprise, Enterprise.id == Cultivation.enterprise_id)
         .join(
@@ -118,7 +132,7 @@ def progress_by_unit(
         .where(Enterprise.deleted_at.is_(None), *target_filter)
         .group_by(Target.id)
     )
-    done_by_target = {row[0]: row[1] for row in session.execute(done_query)}
+    done_by_target = {row[0]: (row[1], row[2]) for row in session.execute(done_query)}
 
     targets = session.execute(
         select(Target, Region, Program)
@@ -129,10 +143,10 @@ def progress_by_unit(
     )
 
     rows: list[ProgressRow] = []
-    sums: dict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    sums: dict[tuple[str, int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     names: dict[str, str] = {}
     for target, region, program in targets:
-        done = int(done_by_target.get(target.id, 0))
+        done, done_before = done_by_target.get(target.id, (0, 0 if previous_year_end is not None else None))
         rows.append(
             ProgressRow(
                 region.code,
@@ -143,14 +157,26 @@ def progress_by_unit(
                 target.end_year,
                 target.count,
                 done,
+                done_before,
             )
         )
         key = (program.code, target.start_year, target.end_year)
         sums[key][0] += target.count
         sums[key][1] += done
+        sums[key][2] += done_before or 0
         names[program.code] = program.name
     totals = [
-        ProgressRow(None, None, code, names[code], start, end, total_target, total_done)
-        for (code, start, end), (total_target, total_done) in sums.items()
+        ProgressRow(
+            None,
+            None,
+            code,
+            names[code],
+            start,
+            end,
+            total_target,
+            total_done,
+            total_before if previous_year_end is not None else None,
+        )
+        for (code, start, end), (total_target, total_done, total_before) in sums.items()
     ]
     return ProgressReport(rows, totals)
