@@ -1,0 +1,216 @@
+"""The dashboard's alert list: units behind pace, overdue policy tasks, titles due for review, overdue help items.
+
+Title validity (DOMAIN §5): a title of a program with a validity period (the 2022 scheme: 3 years)
+runs from the entry date — or 1 January of the entry year when no date was recorded — for that many
+years; it is due for review from six months before it lapses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from zjtx_desktop.models import Cultivation, Enterprise, HelpVisit, PolicyTask, Program, Region
+from zjtx_desktop.progress import progress_by_unit
+from zjtx_desktop.standing import Thresholds, standings
+
+REVIEW_NOTICE_DAYS = 183  # about six months
+HOLDING_STATUSES = ("培育中", "已认定")  # an entry that still holds its title
+AlertKind = Literal["behind", "task", "title", "help"]
+KIND_LABELS: dict[str, str] = {"behind": "进度滞后", "task": "督查任务", "title": "称号复核", "help": "帮扶事项"}
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: AlertKind
+    tone: Literal["bad", "warn"]
+    text: str
+    due: dt.date | None = None
+    enterprise_id: int | None = None
+    unit_code: str | None = None
+    # For "behind": the progress cell it is about, so a click can drill down.
+    program_code: str | None = None
+    start_year: int | None = None
+    end_year: int | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def title_expires_on(entry_year: int, entered_on: dt.date | None, validity_years: int) -> dt.date:
+    start = entered_on or dt.date(entry_year, 1, 1)
+    return add_years(start, validity_years) - dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class TitleDue:
+    enterprise_id: int
+    enterprise: str
+    unit: str
+    program: str
+    year: int
+    expires_on: dt.date
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires_on < today
+
+
+def titles_due(
+    session: Session, today: dt.date, *, within_days: int = REVIEW_NOTICE_DAYS, unit_codes: list[str] | None = None
+) -> list[TitleDue]:
+    """Titles that lapse within `within_days` or have lapsed without a newer entry in the same program."""
+    query = (
+        select(Cultivation, Program, Enterprise.name, Region.name)
+        .join(Program, Program.code == Cultivation.program_code)
+        .join(Enterprise, Enterprise.id == Cultivation.enterprise_id)
+        .join(Region, Region.code == Enterprise.region_code)
+        .where(
+            Program.validity_years.is_not(None),
+            Cultivation.status.in_(HOLDING_STATUSES),
+            Enterprise.deleted_at.is_(None),
+            # Only entries that can lapse by the horizon: cheap pre-filter on the entry year.
+            Cultivation.year <= today.year + 1,
+        )
+        .order_by(Cultivation.enterprise_id, Cultivation.program_code, Cultivation.year)
+    )
+    if unit_codes is not None:
+        query = query.where(Enterprise.region_code.in_(unit_codes))
+    horizon = today + dt.timedelta(days=within_days)
+    latest: dict[tuple[int, str], TitleDue] = {}
+    for entry, program, name, unit in session.execute(query):
+        expires = title_expires_on(entry.year, entry.entered_on, program.validity_years or 0)
+        # A later entry in the same program (re-recognition) replaces the earlier title.
+        latest[(entry.enterprise_id, program.code)] = TitleDue(
+            entry.enterprise_id, name, unit, program.name, entry.year, expires
+        )
+    due = [title for title in latest.values() if title.expires_on <= horizon]
+    return sorted(due, key=lambda t: (t.expires_on, t.enterprise))
+
+
+def dashboard_alerts(
+    session: Session,
+    today: dt.date,
+    *,
+    unit_codes: list[str] | None = None,
+    thresholds: Thresholds | None = None,
+    limit: int = 200,
+) -> list[Alert]:
+    """Everything that needs attention, most urgent kinds first."""
+    alerts = _behind(session, today, unit_codes, thresholds)
+    alerts += _tasks(session, today)
+    for title in titles_due(session, today, unit_codes=unit_codes):
+        state = "已过期，待复核" if title.expired(today) else "即将到期，请安排复核"
+        alerts.append(
+            Alert(
+                "title",
+                "bad" if title.expired(today) else "warn",
+                f"{title.enterprise}（{title.unit}）“{title.program}”称号{title.expires_on.isoformat()}到期，{state}",
+                title.expires_on,
+                title.enterprise_id,
+            )
+        )
+    alerts += _help_items(session, today, unit_codes)
+    return alerts[:limit]
+
+
+def _periods_to_watch(periods: set[tuple[int, int]], today: dt.date) -> set[tuple[int, int]]:
+    """The periods under way; when none is, those that ended most recently."""
+    active = {p for p in periods if p[0] <= today.year <= p[1]}
+    ended = [end for _, end in periods if end < today.year]
+    if active or not ended:
+        return active
+    return {p for p in periods if p[1] == max(ended)}
+
+
+def _behind(
+    session: Session, today: dt.date, unit_codes: list[str] | None, thresholds: Thresholds | None
+) -> list[Alert]:
+    """Units behind pace in the periods under way (or, when none is, those that ended last)."""
+    report = progress_by_unit(session, unit_codes=unit_codes)
+    periods = _periods_to_watch({(row.start_year, row.end_year) for row in report.totals}, today)
+    units, _ = standings(report, today, thresholds)
+    alerts: list[Alert] = []
+    for item in units:
+        row = item.row
+        if (row.start_year, row.end_year) not in periods or not item.behind_pace:
+            continue
+        rate = f"{(row.rate or 0) * 100:.0f}%"
+        pace = f"{item.pace * 100:.0f}%"
+        text = (
+            f"{row.unit}“{row.program}”（{row.period_label}）{item.status.label}：完成 {row.done}/{row.target}（{rate}），"
+            + (f"时间进度 {pace}，还差 {item.gap} 家" if item.pace < 1 else f"还差 {item.gap} 家")
+        )
+        alerts.append(
+            Alert(
+                "behind",
+                "warn" if item.status.tone == "warn" else "bad",
+                text,
+                dt.date(row.end_year, 12, 31),
+                None,
+                row.unit_code,
+                row.program_code,
+                row.start_year,
+                row.end_year,
+            )
+        )
+    return alerts
+
+
+def _tasks(session: Session, today: dt.date) -> list[Alert]:
+    tasks = session.scalars(
+        select(PolicyTask)
+        .where(
+            PolicyTask.status != "已完成",
+            or_(PolicyTask.status == "滞后", PolicyTask.deadline < today),
+        )
+        .order_by(PolicyTask.number)
+    )
+    alerts: list[Alert] = []
+    for task in tasks:
+        overdue = task.deadline is not None and task.deadline < today
+        reason = f"已超过完成时限（{task.deadline.isoformat()}）" if overdue and task.deadline else "状态为滞后"
+        alerts.append(Alert("task", "bad", f"任务{task.number}“{task.title}”{reason}", task.deadline))
+    return alerts
+
+
+def _help_items(session: Session, today: dt.date, unit_codes: list[str] | None) -> list[Alert]:
+    query = (
+        select(HelpVisit, Enterprise.name, Region.name)
+        .join(Enterprise, Enterprise.id == HelpVisit.enterprise_id)
+        .join(Region, Region.code == Enterprise.region_code)
+        .where(
+            HelpVisit.status != "已办结",
+            HelpVisit.deadline.is_not(None),
+            HelpVisit.deadline < today,
+            Enterprise.deleted_at.is_(None),
+        )
+        .order_by(HelpVisit.deadline)
+    )
+    if unit_codes is not None:
+        query = query.where(Enterprise.region_code.in_(unit_codes))
+    alerts: list[Alert] = []
+    for visit, name, unit in session.execute(query):
+        problem = (visit.problem or "帮扶事项").strip().splitlines()[0][:30]
+        alerts.append(
+            Alert(
+                "help",
+                "warn",
+                f"{name}（{unit}）“{problem}”办理时限 {visit.deadline.isoformat() if visit.deadline else ''} 已过，"
+                f"联系干部 {visit.officer}",
+                visit.deadline,
+                visit.enterprise_id,
+            )
+        )
+    return alerts
