@@ -49,6 +49,7 @@ from zjtx_desktop.models import (
 )
 from zjtx_desktop.search_text import enterprise_search_text, name_initials, search_columns
 from zjtx_desktop.settings import CITY_CODE
+from zjtx_desktop.targets import ensure_plans
 
 Action = Literal["new", "update", "unchanged", "error", "skipped", "conflict"]
 ACTION_LABELS: dict[str, str] = {
@@ -713,6 +714,8 @@ def commit_plan(
             )
     if audit:
         insert_rows(session.connection(), _table(AuditEntry), audit, want_ids=False)
+    if created.get("targets"):
+        ensure_plans(session, actor)  # targets for a new period: the round appears in 目标设置 at once
     for entity, entries in created_audit:
         shared = {
             "at": now,
