@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ui.jobs import Job, JobRunner
-from ui.theme import CHART_DONE, CHART_TARGET, CHART_TARGET_EDGE, TEXT, TEXT_MUTED
+from ui.theme import TEXT
+from zjtx_desktop.charts import Bar, draw_entries_trend, draw_progress_bars
 from zjtx_desktop.fonts import configure_matplotlib
 
 if TYPE_CHECKING:
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-MIN_SLOTS = 6
 DRAWING_TEXT = "正在绘制图表…"
 
 _matplotlib_loaded = False
@@ -37,19 +36,9 @@ def load_matplotlib() -> None:
     _matplotlib_loaded = True
 
 
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    target: int
-    done: int
-
-
 class ProgressChart(QWidget):
-    """Horizontal bars: the target as a light bar, what is done as a narrower dark bar over it.
-
-    Two clearly different grey levels (plus the numbers at the bar ends) keep it readable when
-    printed in black and white.
-    """
+    """The dashboard's chart on a Qt canvas: progress bullets per unit (see `zjtx_desktop.charts`), and
+    optionally the entries per year below them."""
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,55 +105,33 @@ class ProgressChart(QWidget):
             self._layout.addWidget(self._canvas)
         return self._figure, self._canvas
 
-    def plot(self, bars: Sequence[Bar], title: str) -> None:
-        """Draw one bar pair per entry, top to bottom in the given order (after when_ready)."""
+    def plot(
+        self,
+        bars: Sequence[Bar],
+        title: str,
+        *,
+        pace: float | None = None,
+        trend: Sequence[tuple[int, int]] | None = None,
+        period: tuple[int, int] | None = None,
+        trend_title: str = "",
+    ) -> None:
+        """Progress bars top to bottom in the given order, and below them, with `trend`, the entries per
+        year (after when_ready). The drawing itself is the core's, shared with the printed reports."""
         if self.error is not None:
             return
         figure, canvas = self._ensure_canvas()
         figure.clear()
-        axes = figure.add_subplot()
-        labels = [bar.label for bar in bars]
-        targets = [bar.target for bar in bars]
-        done = [bar.done for bar in bars]
-        positions = list(range(len(bars)))
-        axes.barh(
-            positions,
-            targets,
-            height=0.72,
-            color=CHART_TARGET,
-            edgecolor=CHART_TARGET_EDGE,
-            linewidth=0.8,
-            label="目标数",
-        )
-        axes.barh(positions, done, height=0.38, color=CHART_DONE, label="已完成")
-        axes.set_yticks(positions, labels, fontsize=9, color=TEXT)
-        # Room for at least MIN_SLOTS bars, so one or two bars keep a normal thickness;
-        # reversed limits put the first entry at the top, as in the table.
-        axes.set_ylim(max(len(bars), MIN_SLOTS) - 0.5, -0.5)
-        highest = max([*targets, *done, 1])
-        axes.set_xlim(0, highest * 1.18)  # room for the labels at the bar ends
-        for position, (target, finished) in enumerate(zip(targets, done, strict=True)):
-            axes.text(
-                max(target, finished) + highest * 0.015,
-                position,
-                f"{finished}/{target}",
-                va="center",
-                fontsize=8,
-                color=TEXT,
-            )
-        axes.tick_params(axis="x", labelsize=8, colors=TEXT_MUTED)
-        axes.tick_params(axis="y", length=0)
-        axes.xaxis.grid(True, color="#e6e9ed", linewidth=0.8)
-        axes.set_axisbelow(True)
-        for side in ("top", "right"):
-            axes.spines[side].set_visible(False)
-        for side in ("left", "bottom"):
-            axes.spines[side].set_color("#b8c0cc")
+        if trend is not None:
+            grid = figure.add_gridspec(2, 1, height_ratios=(3, 1.25))
+            axes = figure.add_subplot(grid[0])
+            draw_entries_trend(figure.add_subplot(grid[1]), trend, period=period, title=trend_title)
+        else:
+            axes = figure.add_subplot()
+        draw_progress_bars(axes, bars, pace=pace)
         # A figure title, wrapped, so a narrow chart (1024-pixel window) does not cut it off.
         figure.suptitle(title, x=0.02, ha="left", fontsize=10, color=TEXT, wrap=True)
         # Below the plot in its own row: it never covers a bar or collides with the title.
-        figure.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
-        if not bars:
-            axes.text(0.5, 0.5, "没有可显示的目标", transform=axes.transAxes, ha="center", color=TEXT_MUTED)
-        self.labels_shown = labels
+        handles, labels = axes.get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+        self.labels_shown = [bar.label for bar in bars]
         canvas.draw()

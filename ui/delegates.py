@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from ui.theme import ACCENT, DONE_COMPLETE, TRACK
+from ui.theme import ACCENT, DONE_COMPLETE, TEXT, TRACK
 
 BAR_HEIGHT = 10
 BAR_MARGIN = 10
@@ -19,9 +19,10 @@ class ProgressBarDelegate(QStyledItemDelegate):
     Reaching the target turns the bar green so finished units stand out at a glance.
     """
 
-    def __init__(self, rate_role: int, parent: QWidget | None = None) -> None:
+    def __init__(self, rate_role: int, parent: QWidget | None = None, *, pace_role: int | None = None) -> None:
         super().__init__(parent)
         self.rate_role = rate_role
+        self.pace_role = pace_role  # a fraction 0–1 drawn as a dark tick: where the bar should be by now
 
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -54,4 +55,9 @@ class ProgressBarDelegate(QStyledItemDelegate):
             filled.setWidth(max(track.width() * fraction, 2.0))
             painter.setBrush(QColor(DONE_COMPLETE if rate >= 1 else ACCENT))
             painter.drawRoundedRect(filled, 3, 3)
+        pace = index.data(self.pace_role) if self.pace_role is not None else None
+        if pace is not None:
+            x = track.left() + track.width() * min(max(float(pace), 0.0), 1.0)
+            painter.setPen(QPen(QColor(TEXT), 2))
+            painter.drawLine(QPointF(x, track.top() - 3), QPointF(x, track.bottom() + 3))
         painter.restore()

@@ -27,7 +27,7 @@ from ui.jobs import JobRunner
 from ui.page_names import PAGE_NAMES, PAGE_TITLES, check_page_name
 from ui.pages.dashboard import DashboardPage
 from ui.theme import NAV_ROW_HEIGHT, NAV_WIDTH, app_icon, icon
-from ui.widgets import OPENING_TEXT, ElidedLabel, Page
+from ui.widgets import OPENING_TEXT, ElidedLabel, Page, PageState
 from zjtx_desktop import APP_NAME, __version__
 
 if TYPE_CHECKING:
@@ -111,7 +111,10 @@ class MainWindow(QMainWindow):
     def _make_page(self, name: str) -> Page:
         # The first page comes with the window; the others' modules load on their first visit.
         if name == "dashboard":
-            return DashboardPage(self.jobs)
+            dashboard = DashboardPage(self.jobs)
+            dashboard.open_enterprise.connect(self.open_enterprise)
+            dashboard.navigate.connect(self.show_page)
+            return dashboard
         if name == "enterprises":
             from ui.pages.enterprises import EnterprisesPage
 
@@ -188,6 +191,25 @@ class MainWindow(QMainWindow):
         """Switch to a page by its name (see ui.page_names); an unknown name raises UserError."""
         self.navigation.setCurrentRow(PAGE_NAMES.index(check_page_name(name)))
         return self.page(name)
+
+    def open_enterprise(self, enterprise_id: int) -> None:
+        """Open an enterprise's detail view from anywhere (a drill-down, an alert)."""
+        from ui.pages.enterprises import EnterprisesPage
+
+        page = self.page("enterprises")
+        assert isinstance(page, EnterprisesPage)
+        if page.setup is not None:
+            page.open_detail(enterprise_id)
+            return
+        # The detail view needs the enterprise page's lists (units, industries): load them first.
+
+        def open_when_loaded() -> None:
+            page.loaded.disconnect(open_when_loaded)
+            page.open_detail(enterprise_id)
+
+        page.loaded.connect(open_when_loaded)
+        if page.state is not PageState.LOADING:
+            page.refresh()
 
     def refresh_current(self) -> None:
         self.current_page().refresh()

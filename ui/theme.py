@@ -28,9 +28,10 @@ DONE_COMPLETE = "#2f7d4f"
 TEXT = "#1d2733"
 TEXT_MUTED = "#5b6573"
 TOTAL_ROW_BACKGROUND = "#eef1f5"
-CHART_TARGET = "#d3d8df"
-CHART_TARGET_EDGE = "#7d8794"
-CHART_DONE = ACCENT_DARK
+# Status tones (good / warn / bad / neutral): text colours dark enough to read on white, and always
+# paired with words, never colour alone.
+TONE_COLOURS = {"good": "#2f7d4f", "warn": "#9a6400", "bad": "#b3261e", "neutral": TEXT_MUTED}
+TONE_BACKGROUNDS = {"good": "#e8f3ec", "warn": "#fdf3e1", "bad": "#fbe9e7", "neutral": "#f1f3f5"}
 
 
 def icon(name: str) -> QIcon:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from zjtx_desktop.models import Cultivation, Enterprise, HelpVisit, PolicyTask, Program, Region
 from zjtx_desktop.progress import progress_by_unit
-from zjtx_desktop.standing import Thresholds, standings
+from zjtx_desktop.standing import Standing, Thresholds, standings
 
 REVIEW_NOTICE_DAYS = 183  # about six months
 HOLDING_STATUSES = ("培育中", "已认定")  # an entry that still holds its title
@@ -105,10 +105,14 @@ def dashboard_alerts(
     *,
     unit_codes: list[str] | None = None,
     thresholds: Thresholds | None = None,
-    limit: int = 200,
+    unit_standings: list[Standing] | None = None,
+    limit: int | None = None,
 ) -> list[Alert]:
-    """Everything that needs attention, most urgent kinds first."""
-    alerts = _behind(session, today, unit_codes, thresholds)
+    """Everything that needs attention, most urgent kinds first. `unit_standings` saves counting the
+    progress again when the caller has it already (for the same units and day)."""
+    if unit_standings is None:
+        unit_standings, _ = standings(progress_by_unit(session, unit_codes=unit_codes), today, thresholds)
+    alerts = _behind(unit_standings, today)
     alerts += _tasks(session, today)
     for title in titles_due(session, today, unit_codes=unit_codes):
         state = "已过期，待复核" if title.expired(today) else "即将到期，请安排复核"
@@ -122,7 +126,7 @@ def dashboard_alerts(
             )
         )
     alerts += _help_items(session, today, unit_codes)
-    return alerts[:limit]
+    return alerts if limit is None else alerts[:limit]
 
 
 def _periods_to_watch(periods: set[tuple[int, int]], today: dt.date) -> set[tuple[int, int]]:
@@ -134,13 +138,9 @@ def _periods_to_watch(periods: set[tuple[int, int]], today: dt.date) -> set[tupl
     return {p for p in periods if p[1] == max(ended)}
 
 
-def _behind(
-    session: Session, today: dt.date, unit_codes: list[str] | None, thresholds: Thresholds | None
-) -> list[Alert]:
+def _behind(units: list[Standing], today: dt.date) -> list[Alert]:
     """Units behind pace in the periods under way (or, when none is, those that ended last)."""
-    report = progress_by_unit(session, unit_codes=unit_codes)
-    periods = _periods_to_watch({(row.start_year, row.end_year) for row in report.totals}, today)
-    units, _ = standings(report, today, thresholds)
+    periods = _periods_to_watch({(item.row.start_year, item.row.end_year) for item in units}, today)
     alerts: list[Alert] = []
     for item in units:
         row = item.row

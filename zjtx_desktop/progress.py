@@ -180,3 +180,22 @@ def progress_by_unit(
         for (code, start, end), (total_target, total_done, total_before) in sums.items()
     ]
     return ProgressReport(rows, totals)
+
+
+def entries_by_year(
+    session: Session, program_code: str, *, unit_codes: list[str] | None = None
+) -> list[tuple[int, int]]:
+    """(entry year, enterprises entering that year) for one program, oldest first — the trend chart.
+
+    The same rule as the counts: enterprises in the recycle bin do not count, an enterprise once a year.
+    """
+    query = (
+        select(Cultivation.year, func.count(func.distinct(Cultivation.enterprise_id)))
+        .join(Enterprise, Enterprise.id == Cultivation.enterprise_id)
+        .where(Cultivation.program_code == program_code, Enterprise.deleted_at.is_(None))
+        .group_by(Cultivation.year)
+        .order_by(Cultivation.year)
+    )
+    if unit_codes is not None:
+        query = query.where(Enterprise.region_code.in_(unit_codes))
+    return [(int(year), int(n)) for year, n in session.execute(query)]

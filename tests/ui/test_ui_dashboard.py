@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from ui.dialogs.progress_detail_dialog import ProgressDetailDialog
 from ui.main_window import MainWindow
-from ui.models.progress_model import COL_DONE, COL_RATE, COL_TARGET, COL_UNIT, TOTAL_LABEL
+from ui.models.progress_model import COL_DONE, COL_RANK, COL_RATE, COL_STATUS, COL_TARGET, COL_UNIT, TOTAL_LABEL
 from ui.pages.dashboard import DashboardPage
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.database import transaction
-from zjtx_desktop.models import Cultivation, Enterprise, Region
+from zjtx_desktop.models import Cultivation, Enterprise, Region, Target
 from zjtx_desktop.seeds import load_seed
 
 QINGTIAN = "331121"
@@ -137,3 +139,71 @@ def test_returning_to_the_dashboard_shows_new_entries(
     with qtbot.waitSignal(window.dashboard.loaded):
         window.show_page("dashboard")
     assert unit_cells(window.dashboard)["青田县"] == ("150", "1", "0.7%")
+
+
+def test_status_rank_and_summary_for_the_selected_period(dashboard: DashboardPage) -> None:
+    assert dashboard.select("ZJTX_POOL", 2017, 2020)
+    # The period is over and nothing was entered: every unit 未完成, the summary says so in words.
+    statuses = {cell(dashboard, row, COL_STATUS) for row in range(dashboard.model.rowCount())}
+    assert statuses == {"未完成"}
+    summary = dashboard.summary_label.text()
+    assert "目标 <b>900</b>" in summary and "还差 <b>900</b>" in summary and "未完成" in summary
+    # Everyone is level at 0 %: all share first place.
+    assert {cell(dashboard, row, COL_RANK) for row in range(dashboard.model.rowCount() - 1)} == {"1 →"}
+
+
+def test_double_clicking_a_unit_lists_the_enterprises_it_counts_and_the_rest(
+    qtbot: QtBot, dashboard: DashboardPage, ctx: AppContext
+) -> None:
+    add_qingtian_entry(ctx, 2018)
+    with transaction(ctx.sessions) as session:
+        late = Enterprise(uscc="91331121MA2A0B1C3C", name="青田迟到泵业有限公司", region_code=QINGTIAN)
+        session.add(late)
+        session.flush()
+        session.add(Cultivation(enterprise_id=late.id, program_code="ZJTX_POOL", year=2022))
+    with qtbot.waitSignal(dashboard.loaded):
+        dashboard.refresh()
+    assert dashboard.select("ZJTX_POOL", 2017, 2020)
+    row = dashboard.model.row_for_unit("青田县")
+    assert row is not None
+    dashboard.table.doubleClicked.emit(dashboard.model.index(row, COL_DONE))
+    [dialog] = dashboard.detail_dialogs
+    assert isinstance(dialog, ProgressDetailDialog)
+    qtbot.waitUntil(lambda: dialog.detail is not None)
+    assert dialog.counted_model.column_texts(0) == ["青田测试阀门有限公司"]
+    assert dialog.not_counted_model.column_texts(0) == ["青田迟到泵业有限公司"]
+    assert "不在目标期间" in dialog.not_counted_model.text(0, 6)
+    assert dialog.tabs.tabText(0) == "计入（1）" and "青田县" in dialog.windowTitle()
+    # Double-clicking an enterprise asks the window to open its detail view.
+    with qtbot.waitSignal(dashboard.open_enterprise) as opened:
+        dialog.counted_view.doubleClicked.emit(dialog.counted_model.index(0, 0))
+    assert opened.args is not None
+    dialog.close()
+
+
+def test_alerts_list_units_behind_pace_and_open_the_drill_down(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], ctx: AppContext
+) -> None:
+    this_year = dt.date.today().year
+    with transaction(ctx.sessions) as session:
+        session.add(
+            Target(
+                region_code=QINGTIAN,
+                program_code="ZJTX_SME",
+                start_year=this_year - 1,
+                end_year=this_year + 1,
+                count=30,
+            )
+        )
+    window = make_window(ctx)
+    dashboard = window.dashboard
+    texts = dashboard.alerts_model.column_texts(1)
+    behind = [text for text in texts if text.startswith("青田县“专精特新中小企业”")]
+    assert behind and "还差 30 家" in behind[0]
+    assert "进度滞后 1 项" in dashboard.alerts_title.text()
+    row = texts.index(behind[0])
+    dashboard.alerts_view.doubleClicked.emit(dashboard.alerts_model.index(row, 1))
+    dialog = dashboard.detail_dialogs[-1]
+    assert isinstance(dialog, ProgressDetailDialog)
+    assert "专精特新中小企业" in dialog.windowTitle() and "青田县" in dialog.windowTitle()
+    dialog.close()

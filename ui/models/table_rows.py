@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, Qt
+from PySide6.QtGui import QBrush, QColor
 
 from ui.models import ROOT, AnyIndex
 
@@ -13,10 +14,16 @@ from ui.models import ROOT, AnyIndex
 class TextRowsModel(QAbstractTableModel):
     """Rows of already formatted cells; `payload(row)` is what the row stands for (a record, a history item)."""
 
-    def __init__(self, headers: Sequence[str], numeric: Sequence[int] = ()) -> None:
+    def __init__(
+        self,
+        headers: Sequence[str],
+        numeric: Sequence[int] = (),
+        colour: Callable[[Any, int], str | None] | None = None,
+    ) -> None:
         super().__init__()
         self.headers = list(headers)
         self._numeric = set(numeric)
+        self._colour = colour  # (payload, column) → text colour, for a status shown in colour and words
         self._cells: list[list[str]] = []
         self._payloads: list[Any] = []
 
@@ -61,6 +68,9 @@ class TextRowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole:
             horizontal = Qt.AlignmentFlag.AlignRight if index.column() in self._numeric else Qt.AlignmentFlag.AlignLeft
             return horizontal | Qt.AlignmentFlag.AlignVCenter
+        if role == Qt.ItemDataRole.ForegroundRole and self._colour is not None:
+            colour = self._colour(self._payloads[index.row()], index.column())
+            return QBrush(QColor(colour)) if colour else None
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:

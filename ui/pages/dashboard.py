@@ -1,11 +1,13 @@
-"""首页: target progress per unit for one program and period — a table with bars, a chart and the rule."""
+"""首页: target progress per unit for one program and period (table with pace, status and rank; bullets and
+the entries per year), and the alert list. Every figure drills down to the enterprises behind it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -16,34 +18,45 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
-from ui.charts import Bar, ProgressChart
+from ui.charts import ProgressChart
 from ui.delegates import ProgressBarDelegate
 from ui.jobs import JobRunner, Work
 from ui.models.progress_model import (
     COL_BAR,
     COL_DONE,
+    COL_RANK,
     COL_RATE,
+    COL_STATUS,
     COL_TARGET,
     COL_UNIT,
+    PACE_ROLE,
     RATE_ROLE,
     ProgressTableModel,
+    format_rate,
 )
-from ui.theme import ROW_HEIGHT, SPACING
-from ui.widgets import LOADING_TEXT, Page, note_label
+from ui.models.table_rows import TextRowsModel
+from ui.theme import ROW_HEIGHT, SPACING, TONE_COLOURS
+from ui.widgets import LOADING_TEXT, Page, make_table_view, note_label
+from zjtx_desktop.charts import Bar
 
 if TYPE_CHECKING:
     # Only for annotations: the core's query modules load SQLAlchemy, which the window must not wait for.
+    from zjtx_desktop.alerts import Alert
     from zjtx_desktop.context import AppContext
     from zjtx_desktop.progress import ProgressRow
     from zjtx_desktop.settings import Installation
+    from zjtx_desktop.standing import Standing
 
 Period = tuple[str, int, int]  # program code, start year, end year
 BAR_MINIMUM_WIDTH = 80
 NO_TARGETS_TEXT = "数据库中还没有目标任务，无法计算完成情况。"
 NOT_LOADED_TEXT = "未能读取目标完成情况（原因见右上方），可按“刷新”重试。"
+NO_ALERTS_TEXT = "没有需要关注的事项。"
+ALERT_HEADERS = ("类别", "事项")
 
 
 @dataclass(frozen=True)
@@ -51,20 +64,33 @@ class DashboardData:
     """What the dashboard shows, read on the worker: plain rows, no ORM objects."""
 
     installation: Installation
-    rows: list[ProgressRow]
-    totals: list[ProgressRow]
+    today: dt.date
+    rows: list[Standing]
+    totals: list[Standing]
     counting_rule: str
+    status_rule: str
+    trends: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # program → (year, entries)
+    alerts: list[Alert] = field(default_factory=list)
 
 
-def load_dashboard(ctx: AppContext) -> DashboardData:
-    """The installation and every target's progress (one aggregate query); runs on the worker thread."""
-    from zjtx_desktop.progress import COUNTING_RULE, progress_by_unit
+def load_dashboard(ctx: AppContext, today: dt.date | None = None) -> DashboardData:
+    """Progress with pace, status and rank, the entries per year and the alerts; runs on the worker thread."""
+    from zjtx_desktop.alerts import dashboard_alerts
+    from zjtx_desktop.progress import COUNTING_RULE, entries_by_year, progress_by_unit
     from zjtx_desktop.settings import installation
+    from zjtx_desktop.standing import STATUS_EXPLANATION, load_thresholds, standings
 
+    today = today or dt.date.today()
     with ctx.sessions() as session:
         inst = installation(session)
-        report = progress_by_unit(session, unit_codes=None if inst.is_city else [inst.unit_code])
-    return DashboardData(inst, report.rows, report.totals, COUNTING_RULE)
+        units = None if inst.is_city else [inst.unit_code]
+        thresholds = load_thresholds(session)
+        report = progress_by_unit(session, unit_codes=units, previous_year_end=today.year - 1)
+        rows, totals = standings(report, today, thresholds)
+        programs = dict.fromkeys(total.row.program_code for total in totals)
+        trends = {code: entries_by_year(session, code, unit_codes=units) for code in programs}
+        alerts = dashboard_alerts(session, today, unit_codes=units, thresholds=thresholds, unit_standings=rows)
+    return DashboardData(inst, today, rows, totals, COUNTING_RULE, STATUS_EXPLANATION, trends, alerts)
 
 
 def _period_of(row: ProgressRow) -> Period:
@@ -79,12 +105,16 @@ def _years_key(start_year: int, end_year: int) -> str:
 class DashboardPage(Page):
     """Progress against the targets: a city installation sees every unit, a county only its own."""
 
-    refresh_on_show = True  # one aggregate query; other pages change what it counts
+    refresh_on_show = True  # a few aggregate queries; other pages change what it counts
+    # Double-clicked enterprise (an alert about a title or a help item) or a page to go to (a task).
+    open_enterprise = Signal(int)
+    navigate = Signal(str)
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__("目标完成情况", jobs, parent)
         self._data: DashboardData | None = None
         self._chart_pending = False
+        self.detail_dialogs: list[QWidget] = []
 
         selectors = QHBoxLayout()
         selectors.setSpacing(SPACING)
@@ -109,10 +139,16 @@ class DashboardPage(Page):
         selectors.addWidget(self.refresh_button)
         self.body.addLayout(selectors)
 
+        # The selected period at a glance: target, done, rate, time elapsed and status.
+        self.summary_label = QLabel()
+        self.summary_label.setObjectName("summaryStrip")
+        self.summary_label.setTextFormat(Qt.TextFormat.RichText)
+        self.body.addWidget(self.summary_label)
+
         self.model = ProgressTableModel()
         self.table = QTableView()
         self.table.setModel(self.model)
-        self.table.setItemDelegateForColumn(COL_BAR, ProgressBarDelegate(RATE_ROLE, self.table))
+        self.table.setItemDelegateForColumn(COL_BAR, ProgressBarDelegate(RATE_ROLE, self.table, pace_role=PACE_ROLE))
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -122,15 +158,17 @@ class DashboardPage(Page):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.setToolTip("双击一行，查看计入和未计入的企业")
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(COL_UNIT, QHeaderView.ResizeMode.ResizeToContents)
-        for column, width in ((COL_TARGET, 72), (COL_DONE, 72), (COL_RATE, 80)):
+        for column, width in ((COL_TARGET, 64), (COL_DONE, 64), (COL_RATE, 72), (COL_STATUS, 64), (COL_RANK, 64)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, width)
         header.setSectionResizeMode(COL_BAR, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(60)
+        header.setMinimumSectionSize(56)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
 
         # Says "loading" until the first data arrive, then stands for an empty target table.
         self.empty_label = QLabel(LOADING_TEXT)
@@ -146,12 +184,38 @@ class DashboardPage(Page):
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.table_stack)
         splitter.addWidget(self.chart)
-        splitter.setStretchFactor(0, 9)
-        splitter.setStretchFactor(1, 11)
+        splitter.setStretchFactor(0, 11)
+        splitter.setStretchFactor(1, 9)
         # Without initial sizes the table's wide size hint would squeeze the chart.
-        splitter.setSizes([450, 550])
+        splitter.setSizes([560, 440])
         self.splitter = splitter
-        self.body.addWidget(splitter, 1)
+
+        self.alerts_model = TextRowsModel(
+            ALERT_HEADERS, colour=lambda alert, column: TONE_COLOURS[alert.tone] if column == 0 else None
+        )
+        self.alerts_view = make_table_view(self.alerts_model)
+        self.alerts_view.horizontalHeader().setStretchLastSection(True)
+        self.alerts_view.horizontalHeader().resizeSection(0, 88)
+        self.alerts_view.doubleClicked.connect(self._on_alert_double_clicked)
+        self.alerts_title = QLabel("需要关注")
+        self.alerts_title.setObjectName("sectionTitle")
+        alerts_box = QWidget()
+        alerts_layout = QVBoxLayout(alerts_box)
+        alerts_layout.setContentsMargins(0, SPACING // 2, 0, 0)
+        alerts_layout.setSpacing(SPACING // 2)
+        alerts_layout.addWidget(self.alerts_title)
+        alerts_layout.addWidget(self.alerts_view, 1)
+        alerts_box.setMinimumHeight(96)
+
+        vertical = QSplitter(Qt.Orientation.Vertical)
+        vertical.setChildrenCollapsible(False)
+        vertical.addWidget(splitter)
+        vertical.addWidget(alerts_box)
+        # The progress table keeps the height it needs for every unit; the alerts take what is left.
+        vertical.setStretchFactor(0, 1)
+        vertical.setStretchFactor(1, 0)
+        vertical.setSizes([520, 120])
+        self.body.addWidget(vertical, 1)
 
         self.rule_label = note_label("", "countingRule")
         self.body.addWidget(self.rule_label)
@@ -176,6 +240,7 @@ class DashboardPage(Page):
         self.empty_label.setText(NO_TARGETS_TEXT)
         self._fill_programs()
         self._show_selected()
+        self._show_alerts()
 
     def show_failure(self, message: str) -> None:
         if self._data is None:
@@ -207,7 +272,7 @@ class DashboardPage(Page):
         previous = self.program_combo.currentData()
         programs: dict[str, str] = {}
         for total in self._totals():  # already in program order
-            programs.setdefault(total.program_code, total.program)
+            programs.setdefault(total.row.program_code, total.row.program)
         with QSignalBlocker(self.program_combo):
             self.program_combo.clear()
             for code, name in programs.items():
@@ -223,8 +288,9 @@ class DashboardPage(Page):
         with QSignalBlocker(self.period_combo):
             self.period_combo.clear()
             for total in self._totals():
-                if total.program_code == code:
-                    self.period_combo.addItem(total.period_label, _years_key(total.start_year, total.end_year))
+                row = total.row
+                if row.program_code == code:
+                    self.period_combo.addItem(row.period_label, _years_key(row.start_year, row.end_year))
             index = self.period_combo.findData(previous)
             self.period_combo.setCurrentIndex(index if index >= 0 else 0)
         self.period_combo.setEnabled(self.period_combo.count() > 0)
@@ -235,15 +301,15 @@ class DashboardPage(Page):
 
     # --- display --------------------------------------------------------------------------
 
-    def _totals(self) -> list[ProgressRow]:
+    def _totals(self) -> list[Standing]:
         return self._data.totals if self._data is not None else []
 
-    def _selected_rows(self) -> tuple[list[ProgressRow], ProgressRow | None]:
+    def _selected_rows(self) -> tuple[list[Standing], Standing | None]:
         selected = self.selected_period()
         if selected is None or self._data is None:
             return [], None
-        rows = [row for row in self._data.rows if _period_of(row) == selected]
-        total = next((row for row in self._data.totals if _period_of(row) == selected), None)
+        rows = [item for item in self._data.rows if _period_of(item.row) == selected]
+        total = next((item for item in self._data.totals if _period_of(item.row) == selected), None)
         return rows, total
 
     def _show_selected(self) -> None:
@@ -255,14 +321,48 @@ class DashboardPage(Page):
         self.model.set_rows(rows, total if city else None)
         self._fit_table_width()
         self.table_stack.setCurrentWidget(self.table if rows else self.empty_label)
+        self._show_summary(rows[0] if rows and not city else total)
         rule = self._data.counting_rule
+        # The status rule is long: on the summary's and the status column's tooltips, not on the page.
+        self.summary_label.setToolTip(self._data.status_rule)
+        self.model.status_rule = self._data.status_rule
         if total is None:
             self.rule_label.setText(rule)
         else:
-            start, end = total.start_year, total.end_year
+            start, end = total.row.start_year, total.row.end_year
             years = f"{start} 年" if start == end else f"{start} 年至 {end} 年"
-            self.rule_label.setText(f"统计期间：{total.period_label}（入库年份在 {years}）。{rule}")
+            self.rule_label.setText(f"统计期间：{total.row.period_label}（入库年份在 {years}）。{rule}")
         self._schedule_chart()
+
+    def _show_summary(self, item: Standing | None) -> None:
+        if item is None or self._data is None:
+            self.summary_label.clear()
+            return
+        row = item.row
+        colour = TONE_COLOURS[item.status.tone]
+        parts = [
+            f"目标 <b>{row.target}</b> 家",
+            f"已完成 <b>{row.done}</b> 家",
+            f"完成率 <b>{format_rate(row.rate)}</b>",
+            f"时间进度 <b>{item.pace * 100:.0f}%</b>（截至 {self._data.today.isoformat()}）",
+            f"状态 <b style='color:{colour}'>{item.status.label}</b>",
+        ]
+        if item.gap:
+            parts.append(f"还差 <b>{item.gap}</b> 家")
+        self.summary_label.setText("　·　".join(parts))
+
+    def _show_alerts(self) -> None:
+        assert self._data is not None
+        alerts = self._data.alerts
+        self.alerts_model.set_rows([([alert.kind_label, alert.text], alert) for alert in alerts])
+        if alerts:
+            counts: dict[str, int] = {}
+            for alert in alerts:
+                counts[alert.kind_label] = counts.get(alert.kind_label, 0) + 1
+            listed = "，".join(f"{label} {n} 项" for label, n in counts.items())
+            self.alerts_title.setText(f"需要关注：{listed}（双击一项查看）")
+        else:
+            self.alerts_title.setText(f"需要关注：{NO_ALERTS_TEXT}")
 
     def _fit_table_width(self) -> None:
         # The splitter may not squeeze the table below its columns (with a short bar column);
@@ -293,11 +393,85 @@ class DashboardPage(Page):
         if self._data is None:
             return
         inst = self._data.installation
+        selected = self.selected_period()
+        trend = self._data.trends.get(selected[0], []) if selected else None
+        period = (selected[1], selected[2]) if selected else None
+        trend_title = f"{self.program_combo.currentText()}：每年入库企业数"
         if not inst.is_city:
             # One unit makes a one-bar chart; a county sees all of its own targets side by side instead.
-            bars = [Bar(f"{row.program}\n{row.period_label}", row.target, row.done) for row in self._data.rows]
-            self.chart.plot(bars, f"{inst.unit_name}各项目标完成情况")
+            bars = [
+                Bar(f"{item.row.program}\n{item.row.period_label}", item.row.target, item.row.done)
+                for item in self._data.rows
+            ]
+            self.chart.plot(
+                bars, f"{inst.unit_name}各项目标完成情况", trend=trend, period=period, trend_title=trend_title
+            )
             return
         rows, total = self._selected_rows()
-        title = f"{self.program_combo.currentText()}　{total.period_label}" if total is not None else ""
-        self.chart.plot([Bar(row.unit or "", row.target, row.done) for row in rows], title)
+        title = f"{self.program_combo.currentText()}　{total.row.period_label}" if total is not None else ""
+        self.chart.plot(
+            [Bar(item.row.unit or "", item.row.target, item.row.done) for item in rows],
+            title,
+            pace=total.pace if total is not None else None,
+            trend=trend,
+            period=period,
+            trend_title=trend_title,
+        )
+
+    # --- drill-down -----------------------------------------------------------------------
+
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            return
+        item, is_total = self.model.standing_at(index.row())
+        row = item.row
+        self.open_detail(row.program_code, row.start_year, row.end_year, None if is_total else row.unit_code)
+
+    def open_detail(self, program_code: str, start_year: int, end_year: int, unit_code: str | None) -> QWidget | None:
+        """The enterprises behind one figure (unit_code None: the 合计 of the units this installation sees)."""
+        if self.ctx is None or self._data is None:
+            return None
+        from ui.dialogs.progress_detail_dialog import ProgressDetailDialog
+        from zjtx_desktop.progress import period_label
+
+        inst = self._data.installation
+        scope = None if inst.is_city else [inst.unit_code]
+        unit_name = next(
+            (item.row.unit for item in self._data.rows if item.row.unit_code == unit_code and unit_code), None
+        )
+        program = next(
+            (item.row.program for item in self._data.totals if item.row.program_code == program_code), program_code
+        )
+        where = unit_name or ("全市合计" if inst.is_city else inst.unit_name)
+        dialog = ProgressDetailDialog(
+            self.jobs,
+            self.ctx,
+            title=f"{where} · {program} · {period_label(start_year, end_year)}",
+            program_code=program_code,
+            start_year=start_year,
+            end_year=end_year,
+            unit_code=unit_code,
+            unit_codes=scope,
+            parent=self.window(),
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dialog.open_enterprise.connect(self.open_enterprise)
+        self.detail_dialogs.append(dialog)
+        dialog.destroyed.connect(lambda _object=None, d=dialog: self._forget(d))
+        dialog.show()
+        return dialog
+
+    def _forget(self, dialog: QWidget) -> None:
+        if dialog in self.detail_dialogs:
+            self.detail_dialogs.remove(dialog)
+
+    def _on_alert_double_clicked(self, index: QModelIndex) -> None:
+        alert = self.alerts_model.payload(index.row())
+        if alert is None:
+            return
+        if alert.kind == "behind" and alert.program_code and alert.start_year and alert.end_year:
+            self.open_detail(alert.program_code, alert.start_year, alert.end_year, alert.unit_code)
+        elif alert.enterprise_id is not None:
+            self.open_enterprise.emit(alert.enterprise_id)
+        elif alert.kind == "task":
+            self.navigate.emit("targets")
