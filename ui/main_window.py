@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         if name == "dashboard":
             dashboard = DashboardPage(self.jobs)
             dashboard.open_enterprise.connect(self.open_enterprise)
-            dashboard.navigate.connect(self.show_page)
+            dashboard.navigate.connect(self.navigate)
             return dashboard
         if name == "enterprises":
             from ui.pages.enterprises import EnterprisesPage
@@ -126,7 +126,9 @@ class MainWindow(QMainWindow):
         if name == "targets":
             from ui.pages.targets import TargetsPage
 
-            return TargetsPage(self.jobs)
+            targets = TargetsPage(self.jobs)
+            targets.open_enterprise.connect(self.open_enterprise)
+            return targets
         if name == "admin":
             from ui.pages.admin import AdminPage
 
@@ -191,6 +193,16 @@ class MainWindow(QMainWindow):
         """Switch to a page by its name (see ui.page_names); an unknown name raises UserError."""
         self.navigation.setCurrentRow(PAGE_NAMES.index(check_page_name(name)))
         return self.page(name)
+
+    def navigate(self, where: str) -> None:
+        """Go to a page, or a tab of it: "targets", "targets:supervision"."""
+        name, _, tab = where.partition(":")
+        page = self.show_page(name)
+        if tab == "supervision":
+            from ui.pages.targets import TAB_SUPERVISION, TargetsPage
+
+            if isinstance(page, TargetsPage):
+                page.show_tab(TAB_SUPERVISION)
 
     def open_enterprise(self, enterprise_id: int) -> None:
         """Open an enterprise's detail view from anywhere (a drill-down, an alert)."""

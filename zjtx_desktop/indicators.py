@@ -65,6 +65,8 @@ class UnitValue:
     def text(self, definition: IndicatorDef) -> str:
         if self.value is None:
             return "—"
+        if definition.unit == "%":
+            return f"{self.value:.1f}%"
         return f"{_number(self.value)}{definition.unit}"
 
 
@@ -308,3 +310,66 @@ def manual_totals_by_year(session: Session, code: str) -> dict[int, dict[str, fl
     for entry in session.scalars(select(IndicatorValue).where(IndicatorValue.code == code)):
         grid[entry.year][entry.region_code] = entry.value
     return dict(grid)
+
+
+# --- drill-down ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorEnterprise:
+    """A cultivated enterprise as an indicator sees it: counted (has the certificate, a figure) or not."""
+
+    enterprise_id: int
+    name: str
+    uscc: str
+    unit: str
+    counted: bool
+    value: str  # 是 / 否 / 未填, or the figure with its year
+
+
+def indicator_enterprises(
+    session: Session, code: str, *, unit_code: str | None = None, unit_codes: list[str] | None = None
+) -> list[IndicatorEnterprise]:
+    """The cultivated enterprises behind an enterprise-based indicator, counted ones first."""
+    item = definition(code)
+    if item.value_of == "manual":
+        raise UserError(f"“{item.name}”按单位填报，没有对应的企业明细")
+    cultivated = _cultivated_ids()
+    query = (
+        select(Enterprise, Region.name)
+        .join(cultivated, cultivated.c.enterprise_id == Enterprise.id)
+        .join(Region, Region.code == Enterprise.region_code)
+        .where(Enterprise.deleted_at.is_(None))
+        .order_by(Region.sort_order, Enterprise.name)
+    )
+    if unit_code is not None:
+        query = query.where(Enterprise.region_code == unit_code)
+    if unit_codes is not None:
+        query = query.where(Enterprise.region_code.in_(unit_codes))
+    rows = session.execute(query).all()
+    figures: dict[int, tuple[int, float]] = {}
+    if item.value_of == "annual":
+        column = getattr(AnnualReport, item.field or "")
+        ids = [enterprise.id for enterprise, _ in rows]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            reports = session.execute(
+                select(AnnualReport.enterprise_id, AnnualReport.year, column)
+                .where(AnnualReport.enterprise_id.in_(chunk), column.is_not(None))
+                .order_by(AnnualReport.year)
+            )
+            for enterprise_id, year, value in reports:
+                figures[enterprise_id] = (year, float(value))  # later years overwrite earlier ones
+    result: list[IndicatorEnterprise] = []
+    for enterprise, unit in rows:
+        if item.value_of == "annual":
+            figure = figures.get(enterprise.id)
+            counted = figure is not None
+            value = f"{_number(figure[1])}{item.unit}（{figure[0]}年）" if figure else "未填"
+        else:
+            flag = getattr(enterprise, item.field or "")
+            counted = flag is True
+            value = "是" if flag is True else "否" if flag is False else "未填"
+        result.append(IndicatorEnterprise(enterprise.id, enterprise.name, enterprise.uscc, unit, counted, value))
+    result.sort(key=lambda row: not row.counted)
+    return result

@@ -13,7 +13,13 @@ from zjtx_desktop import uscc
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.database import transaction
 from zjtx_desktop.errors import UserError
-from zjtx_desktop.indicators import IndicatorResult, manual_entries, plan_indicators, set_manual_value
+from zjtx_desktop.indicators import (
+    IndicatorResult,
+    indicator_enterprises,
+    manual_entries,
+    plan_indicators,
+    set_manual_value,
+)
 from zjtx_desktop.models import AnnualReport, AuditEntry, Cultivation, Enterprise
 from zjtx_desktop.registry import VersionConflict
 
@@ -122,3 +128,22 @@ def test_hand_entered_values_are_validated_versioned_and_audited(ctx: AppContext
             select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "indicator_value")
         )
     assert audited == 2
+
+
+def test_indicator_drill_down_lists_the_enterprises_behind_the_figure(ctx: AppContext) -> None:
+    with transaction(ctx.sessions) as session:
+        made = _enterprise(session, "331121", zhejiang_made=True, nc={2019: 55.0, 2020: 65.0})
+        unknown = _enterprise(session, "331121", zhejiang_made=None)
+        _enterprise(session, "331122", zhejiang_made=False)
+        _enterprise(session, "331121", status="已退出", zhejiang_made=True)
+        certified = indicator_enterprises(session, "zhejiang_made", unit_code="331121")
+        nc = indicator_enterprises(session, "nc_rate", unit_code="331121")
+        everyone = indicator_enterprises(session, "zhejiang_made")
+        with pytest.raises(UserError, match="没有对应的企业明细"):
+            indicator_enterprises(session, "new_parks")
+    assert [(row.enterprise_id, row.counted, row.value) for row in certified] == [
+        (made.id, True, "是"),
+        (unknown.id, False, "未填"),
+    ]
+    assert [(row.enterprise_id, row.value) for row in nc] == [(made.id, "65%（2020年）"), (unknown.id, "未填")]
+    assert len(everyone) == 3 and sum(row.counted for row in everyone) == 1

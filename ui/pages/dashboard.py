@@ -474,4 +474,4 @@ class DashboardPage(Page):
         elif alert.enterprise_id is not None:
             self.open_enterprise.emit(alert.enterprise_id)
         elif alert.kind == "task":
-            self.navigate.emit("targets")
+            self.navigate.emit("targets:supervision")
