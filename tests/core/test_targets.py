@@ -18,7 +18,7 @@ from zjtx_desktop.database import transaction
 from zjtx_desktop.enterprise_records import CULTIVATION, add_record
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.exchange.export import write_workbook
-from zjtx_desktop.exchange.importer import commit_plan, plan_import
+from zjtx_desktop.exchange.importer import commit_plan, plan_import, undo_batch
 from zjtx_desktop.exchange.package import FIRST_DATA_ROW
 from zjtx_desktop.models import AuditEntry, Target, TargetPlan
 from zjtx_desktop.progress import progress_by_unit
@@ -458,3 +458,9 @@ def test_targets_imported_for_a_new_period_bring_their_round(ctx: AppContext, tm
     assert [(e.entity_id, e.actor) for e in created] == [(str(new.id), ACTOR)]
     with transaction(ctx.sessions) as session:
         assert ensure_plans(session) == []  # every period has its round now
+
+    # Undoing the import removes the unit targets; the round stays, empty, for the bureau to delete or fill.
+    with transaction(ctx.sessions) as session:
+        undo_batch(session, ACTOR, result.batch_id)
+    emptied = plans(ctx)[("ZJTX_SME", 2021, 2025)]
+    assert emptied.id == new.id and emptied.units == [] and emptied.units_sum == 0
