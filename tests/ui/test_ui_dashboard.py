@@ -10,9 +10,11 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from ui.dialogs.progress_detail_dialog import ProgressDetailDialog
+from ui.dialogs.thresholds_dialog import ThresholdsDialog
 from ui.main_window import MainWindow
 from ui.models.progress_model import COL_DONE, COL_RANK, COL_RATE, COL_STATUS, COL_TARGET, COL_UNIT, TOTAL_LABEL
 from ui.pages.dashboard import DashboardPage
+from zjtx_desktop import uscc
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.database import transaction
 from zjtx_desktop.models import Cultivation, Enterprise, Region, Target
@@ -207,3 +209,46 @@ def test_alerts_list_units_behind_pace_and_open_the_drill_down(
     assert isinstance(dialog, ProgressDetailDialog)
     assert "专精特新中小企业" in dialog.windowTitle() and "青田县" in dialog.windowTitle()
     dialog.close()
+
+
+def test_thresholds_change_the_status_words(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], ctx: AppContext
+) -> None:
+    # A round under way: 青田 has 3 of 10 done with a little over half the time gone.
+    this_year = dt.date.today().year
+    with transaction(ctx.sessions) as session:
+        session.add(
+            Target(
+                region_code=QINGTIAN, program_code="ZJTX_SME", start_year=this_year - 1, end_year=this_year, count=10
+            )
+        )
+        for n in range(3):
+            enterprise = Enterprise(
+                uscc=uscc.make("9", "1", QINGTIAN, f"MA2D000{n}"), name=f"青田{n}号泵业", region_code=QINGTIAN
+            )
+            session.add(enterprise)
+            session.flush()
+            session.add(Cultivation(enterprise_id=enterprise.id, program_code="ZJTX_SME", year=this_year - 1))
+    dashboard = make_window(ctx).dashboard
+    assert dashboard.select("ZJTX_SME", this_year - 1, this_year)
+    row = dashboard.model.row_for_unit("青田县")
+    assert row is not None
+    expected_share = dashboard.model.standing_at(row)[0].pace  # at least half the period has gone
+    assert cell(dashboard, row, COL_STATUS) == "滞后"  # 30 % done of ≥ 50 % due: below 80 % of the pace
+    ratio = 0.3 / expected_share  # done ÷ expected by now
+    dialog = dashboard.edit_thresholds()
+    assert isinstance(dialog, ThresholdsDialog)
+    dialog.on_track_spin.setValue(max(1, int(ratio * 100) - 1))  # just at or under the ratio: 正常
+    dialog.warn_spin.setValue(1)
+    with qtbot.waitSignal(dashboard.loaded, timeout=10_000):
+        dialog.accept()
+    assert cell(dashboard, dashboard.model.row_for_unit("青田县") or 0, COL_STATUS) == "正常"
+    # An inverted pair cannot be saved.
+    dialog = dashboard.edit_thresholds()
+    assert isinstance(dialog, ThresholdsDialog)
+    dialog.warn_spin.setValue(150)
+    assert (
+        not dialog.buttons.button(dialog.buttons.StandardButton.Save).isEnabled()
+        and "不能高于" in dialog.problem.text()
+    )
+    dialog.reject()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from ui.charts import ProgressChart
 from ui.delegates import ProgressBarDelegate
+from ui.dialogs import prompts
 from ui.jobs import JobRunner, Work
 from ui.models.progress_model import (
     COL_BAR,
@@ -69,6 +70,7 @@ class DashboardData:
     totals: list[Standing]
     counting_rule: str
     status_rule: str
+    thresholds: tuple[float, float] = (1.0, 0.8)  # (on track, warn) as ratios of the expected
     trends: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # program → (year, entries)
     alerts: list[Alert] = field(default_factory=list)
 
@@ -90,7 +92,17 @@ def load_dashboard(ctx: AppContext, today: dt.date | None = None) -> DashboardDa
         programs = dict.fromkeys(total.row.program_code for total in totals)
         trends = {code: entries_by_year(session, code, unit_codes=units) for code in programs}
         alerts = dashboard_alerts(session, today, unit_codes=units, thresholds=thresholds, unit_standings=rows)
-    return DashboardData(inst, today, rows, totals, COUNTING_RULE, STATUS_EXPLANATION, trends, alerts)
+    return DashboardData(
+        inst,
+        today,
+        rows,
+        totals,
+        COUNTING_RULE,
+        STATUS_EXPLANATION,
+        (thresholds.on_track, thresholds.warn),
+        trends,
+        alerts,
+    )
 
 
 def _period_of(row: ProgressRow) -> Period:
@@ -128,6 +140,10 @@ class DashboardPage(Page):
         program_label.setBuddy(self.program_combo)
         period_label_widget = QLabel("目标期间")
         period_label_widget.setBuddy(self.period_combo)
+        self.thresholds_button = QPushButton("状态阈值…")
+        self.thresholds_button.setToolTip("设置按时间进度判断“正常”“稍慢”“滞后”的界限")
+        self.thresholds_button.clicked.connect(self.edit_thresholds)
+        self.thresholds_dialog: QWidget | None = None
         self.refresh_button = QPushButton("刷新")
         self.refresh_button.setToolTip("重新读取数据库中的目标和培育记录（F5）")
         selectors.addWidget(program_label)
@@ -136,6 +152,7 @@ class DashboardPage(Page):
         selectors.addWidget(period_label_widget)
         selectors.addWidget(self.period_combo)
         selectors.addStretch(1)
+        selectors.addWidget(self.thresholds_button)
         selectors.addWidget(self.refresh_button)
         self.body.addLayout(selectors)
 
@@ -417,6 +434,36 @@ class DashboardPage(Page):
             period=period,
             trend_title=trend_title,
         )
+
+    # --- thresholds -----------------------------------------------------------------------
+
+    def edit_thresholds(self) -> QWidget | None:
+        if self.ctx is None or self._data is None:
+            return None
+        from ui.dialogs.thresholds_dialog import ThresholdsDialog
+
+        dialog = ThresholdsDialog(*self._data.thresholds, parent=self.window())
+        dialog.accepted.connect(lambda: self._save_thresholds(*dialog.values()))
+        dialog.finished.connect(lambda _result=0: setattr(self, "thresholds_dialog", None))
+        self.thresholds_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _save_thresholds(self, on_track: float, warn: float) -> None:
+        if self.ctx is None:
+            return
+        ctx = self.ctx
+
+        def work(_control: object) -> None:
+            from zjtx_desktop.database import transaction
+            from zjtx_desktop.standing import Thresholds, save_thresholds
+
+            with transaction(ctx.sessions) as session:
+                save_thresholds(session, Thresholds(on_track, warn))
+
+        job = self.jobs.submit(work, name="保存状态阈值")
+        job.finished.connect(lambda _result: self.refresh())
+        job.failed.connect(lambda message: prompts.warn(self, "未能保存状态阈值", message))
 
     # --- drill-down -----------------------------------------------------------------------
 
