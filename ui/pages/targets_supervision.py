@@ -162,7 +162,7 @@ class TaskTableModel(TextRowsModel):
                 if index.column() == COL_DEADLINE and task.overdue:
                     return "已过完成时限，任务尚未完成"
                 if index.column() == COL_LATEST and task.latest_on is not None:
-                    return f"{task.latest_text}"
+                    return task.latest_text
                 if index.column() == COL_CO:
                     return "、".join(task.co_units) or None
         return super().data(index, role)
