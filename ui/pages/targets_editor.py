@@ -216,7 +216,7 @@ class TargetsEditorPanel(QWidget):
         header = self.plans_table.horizontalHeader()
         for column, width in enumerate((220, 110, 220, 180, 104, 92)):
             header.resizeSection(column, width)
-        header.setSectionResizeMode(PLAN_COL_CHECK, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)  # the 合计核对 column, or 本单位目标 where that is hidden (a county)
         self.plans_table.selectionModel().currentRowChanged.connect(self._on_plan_selected)
         self.empty_label = QLabel(NO_PLANS)
         self.empty_label.setObjectName("emptyState")
