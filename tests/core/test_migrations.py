@@ -63,7 +63,7 @@ NEXT_REVISION = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_test"
+revision = "9999_test"
 down_revision = "{head}"
 branch_labels = None
 depends_on = None
@@ -94,19 +94,20 @@ def test_upgrade_backs_up_first_and_keeps_child_rows(
             "INSERT INTO cultivation (enterprise_id, program_code, year, status, created_at, updated_at, version) "
             "VALUES (1, 'ZJTX_POOL', 2018, '培育中', '2020-01-01', '2020-01-01', 1)"
         )
+    current = head_revision()  # what this program's database is at
     scripts = tmp_path / "migrations"
     shutil.copytree(migrations_path(), scripts)
-    (scripts / "versions" / "0002_test.py").write_text(NEXT_REVISION.format(head=head_revision()), encoding="utf-8")
+    (scripts / "versions" / "9999_test.py").write_text(NEXT_REVISION.format(head=current), encoding="utf-8")
     monkeypatch.setattr("zjtx_desktop.migrations.migrations_path", lambda: scripts)
 
     ctx = open_database(resolve_location(str(db_path)))
     ctx.close()
 
     result = ctx.upgrade_result
-    assert result is not None and result.before == "0001" and result.after == "0002_test"
+    assert result is not None and result.before == current and result.after == "9999_test"
     assert result.backup is not None and result.backup.exists()
     with sqlite3.connect(result.backup) as backup:
-        assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert backup.execute("SELECT version_num FROM alembic_version").fetchone() == (current,)
         assert backup.execute("SELECT count(*) FROM cultivation").fetchone() == (1,)
     with sqlite3.connect(db_path) as connection:
         assert connection.execute("SELECT count(*) FROM cultivation").fetchone() == (1,)

@@ -21,8 +21,8 @@ from ui.first_run import FirstRunDialog
 from ui.jobs import JobRunner
 from ui.main_window import GEOMETRY_KEY, MainWindow, window_settings
 from ui.page_names import PAGE_NAMES
-from ui.theme import CHART_TARGET
 from ui.widgets import OPENING_TEXT
+from zjtx_desktop.charts import TARGET_FILL
 from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import DatabaseLocation, resolve_location
 from zjtx_desktop.errors import UserError
@@ -253,7 +253,7 @@ def test_render_screenshot_writes_a_png_of_the_requested_size(app: QApplication,
     # Not a blank image: the navigation's grey and the content's white are both there ...
     assert len({image.pixel(x, 300) for x in range(0, 1366, 7)}) > 3
     # ... and the chart has been drawn (its target bars), not only its placeholder.
-    target_grey = QColor(CHART_TARGET).rgb()
+    target_grey = QColor(TARGET_FILL).rgb()
     chart_pixels = sum(image.pixel(x, y) == target_grey for x in range(700, 1366, 3) for y in range(100, 700, 3))
     assert chart_pixels > 500
 
