@@ -51,7 +51,6 @@ def bench_progress(runs: int) -> Result:
     ctx = open_database(resolve_location(str(DB_PATH)), create=False)
     try:
         with transaction(ctx.sessions) as session:
-
             today = dt.date.today()
 
             def once() -> float:

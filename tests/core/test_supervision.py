@@ -318,3 +318,22 @@ def test_evidence_path_refuses_to_leave_the_data_folder(tmp_path: Path) -> None:
     for stored in ("../x", "evidence/../../x", "/etc/passwd", "", "."):
         with pytest.raises(UserError):
             evidence_path(root, stored)
+
+
+def test_a_county_installation_reads_but_does_not_write(ctx: AppContext, tmp_path: Path) -> None:
+    from zjtx_desktop.registry import PermissionDenied
+    from zjtx_desktop.settings import configure_installation
+
+    with transaction(ctx.sessions) as session:
+        configure_installation(session, "331121", None, "2024-01-02T03:04:05")
+    with transaction(ctx.sessions) as session:
+        [task] = [t for t in task_overview(session, TODAY) if t.number == 3]
+    with pytest.raises(PermissionDenied, match="县级安装只能查看"), transaction(ctx.sessions) as session:
+        add_note(
+            session, "青田科员", task.id, period="2024", recorded_on=TODAY, status="推进中", note="已开工",
+            evidence=None, data_dir=tmp_path,
+        )  # fmt: skip
+    with pytest.raises(PermissionDenied), transaction(ctx.sessions) as session:
+        update_task(session, "青田科员", task.id, status="滞后", deadline=None, expected_version=task.version)
+    with transaction(ctx.sessions) as session:
+        assert [t.note_count for t in task_overview(session, TODAY) if t.number == 3] == [0]

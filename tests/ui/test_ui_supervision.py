@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ui.dialogs import prompts
 from ui.jobs import JobRunner
 from ui.pages import targets_supervision
-from ui.pages.targets_supervision import COL_DEADLINE, COL_LEAD, COL_STATUS, SupervisionPanel
+from ui.pages.targets_supervision import COL_DEADLINE, COL_LEAD, COL_STATUS, SupervisionPanel, load_supervision
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.database import transaction
 from zjtx_desktop.models import PolicyTask
@@ -226,3 +226,13 @@ def test_a_status_change_does_not_overwrite_someone_elses(
     with ctx.sessions() as session:
         task = task_overview(session)[4]
     assert (task.status, task.deadline) == ("滞后", dt.date(2020, 6, 30))
+
+
+def test_a_county_installation_only_reads(qtbot: QtBot, jobs: JobRunner, county_ctx: AppContext) -> None:
+    panel = SupervisionPanel(jobs)
+    qtbot.addWidget(panel)
+    panel.set_context(county_ctx)
+    panel.show_data(load_supervision(county_ctx))
+    assert panel.task_model.rowCount() == 15
+    assert not panel.record_button.isEnabled() and not panel.settings_button.isEnabled()
+    assert not panel.read_only_note.isHidden()

@@ -1,66 +1,81 @@
-"""目标任务: the targets held in the database, read-only for now (editing comes later)."""
+"""目标任务: the targets as issued (editable by the city), the plan indicators, and the supervision of the
+fifteen policy tasks — one tab each; progress against the targets is on the 首页."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QTabWidget, QWidget
 
 from ui.jobs import JobRunner, Work
-from ui.models.targets_model import COL_COUNT, COL_NOTE, TargetRow, TargetsTableModel, load_target_rows
 from ui.page_names import PAGE_TITLES
-from ui.theme import ROW_HEIGHT
-from ui.widgets import Page, note_label
+from ui.pages.targets_editor import TargetsEditorData, TargetsEditorPanel, load_targets_editor
+from ui.pages.targets_indicators import IndicatorsData, IndicatorsPanel, load_indicators
+from ui.pages.targets_supervision import SupervisionData, SupervisionPanel, load_supervision
+from ui.widgets import Page, mark_other_pages_stale
 
 if TYPE_CHECKING:
     from zjtx_desktop.context import AppContext
-    from zjtx_desktop.settings import Installation
+
+TAB_TARGETS = 0
+TAB_INDICATORS = 1
+TAB_SUPERVISION = 2
 
 
 @dataclass(frozen=True)
-class TargetsData:
-    installation: Installation
-    rows: list[TargetRow]
+class TargetsPageData:
+    editor: TargetsEditorData
+    indicators: IndicatorsData
+    supervision: SupervisionData
 
 
-def load_targets(ctx: AppContext) -> TargetsData:
-    """The targets this installation sees (all, or its own unit's); runs on the worker thread."""
-    from zjtx_desktop.settings import installation
-
-    with ctx.sessions() as session:
-        inst = installation(session)
-        return TargetsData(inst, load_target_rows(session, None if inst.is_city else inst.unit_code))
+def load_targets_page(ctx: AppContext) -> TargetsPageData:
+    """All three tabs' data in one job on the worker (each a few small queries)."""
+    return TargetsPageData(load_targets_editor(ctx), load_indicators(ctx), load_supervision(ctx))
 
 
 class TargetsPage(Page):
+    open_enterprise = Signal(int)
+
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(PAGE_TITLES["targets"], jobs, parent)
-        self.note = note_label("下表列出数据库中现有的目标（只读）。目标的增补、修改和下达将在此提供。")
-        self.body.addWidget(self.note)
-        self.model = TargetsTableModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
-        header = self.table.horizontalHeader()
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_COUNT, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(COL_COUNT, 72)
-        header.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
-        self.body.addWidget(self.table, 1)
+        self.tabs = QTabWidget()
+        self.editor = TargetsEditorPanel(jobs)
+        self.indicators = IndicatorsPanel(jobs)
+        self.supervision = SupervisionPanel(jobs)
+        self.tabs.addTab(self.editor, "目标设置")
+        self.tabs.addTab(self.indicators, "规划指标")
+        self.tabs.addTab(self.supervision, "政策任务督查")
+        self.body.addWidget(self.tabs, 1)
+        for panel in (self.editor, self.indicators, self.supervision):
+            panel.changed.connect(self._on_changed)
+        self.indicators.open_enterprise.connect(self.open_enterprise)
+
+    def set_context(self, ctx: AppContext) -> None:
+        super().set_context(ctx)
+        for panel in (self.editor, self.indicators, self.supervision):
+            panel.set_context(ctx)
 
     def loader(self, ctx: AppContext) -> Work:
-        return lambda _control: load_targets(ctx)
+        return lambda _control: load_targets_page(ctx)
 
     def show_data(self, data: Any) -> None:
-        assert isinstance(data, TargetsData)
-        inst = data.installation
-        self.set_subtitle(f"共 {len(data.rows)} 条目标" + ("" if inst.is_city else f"（{inst.unit_name}）"))
-        self.model.set_rows(data.rows)
+        assert isinstance(data, TargetsPageData)
+        inst = data.indicators.installation
+        plans = len(data.editor.plans)
+        overdue = sum(1 for task in data.supervision.tasks if task.overdue)
+        scope = "全部单位" if inst.is_city else f"{inst.unit_name}（目标由市局下达，只读）"
+        self.set_subtitle(f"{scope}　·　{plans} 轮目标　·　15 项政策任务" + (f"，{overdue} 项逾期" if overdue else ""))
+        self.editor.show_data(data.editor)
+        self.indicators.show_data(data.indicators)
+        self.supervision.show_data(data.supervision)
+
+    def show_tab(self, index: int) -> None:
+        self.tabs.setCurrentIndex(index)
+
+    def _on_changed(self) -> None:
+        # Targets, parks and task notes feed the dashboard's figures and alerts.
+        mark_other_pages_stale(self)
+        self.refresh()

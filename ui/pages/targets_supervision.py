@@ -64,15 +64,23 @@ class SupervisionData:
     tasks: list[TaskRow]
     notes: dict[int, list[NoteRow]]  # by task id, newest first
     data_dir: Path  # where the stored evidence paths are relative to
+    can_write: bool = True  # False on a county installation: it reads the bureau's supervision
 
 
 def load_supervision(ctx: AppContext) -> SupervisionData:
     """Every task with its notes; runs on the worker thread."""
+    from zjtx_desktop.settings import installation
     from zjtx_desktop.supervision import data_folder, notes_by_task, task_overview
 
     today = dt.date.today()
     with ctx.sessions() as session:
-        return SupervisionData(today, task_overview(session, today), notes_by_task(session), data_folder(ctx.location))
+        return SupervisionData(
+            today,
+            task_overview(session, today),
+            notes_by_task(session),
+            data_folder(ctx.location),
+            installation(session).is_city,
+        )
 
 
 def delete_task_note(ctx: AppContext, note_id: int, version: int) -> None:
@@ -187,6 +195,9 @@ class SupervisionPanel(QWidget):
         layout.setContentsMargins(0, SPACING, 0, 0)
         layout.setSpacing(SPACING)
         layout.addWidget(note_label(INTRO))
+        self.read_only_note = note_label("本机为县级安装：政策任务督查由市局记录，这里只能查看。")
+        self.read_only_note.hide()
+        layout.addWidget(self.read_only_note)
         self.summary_label = QLabel()
         self.summary_label.setObjectName("listCount")
         layout.addWidget(self.summary_label)
@@ -283,6 +294,7 @@ class SupervisionPanel(QWidget):
         row = next((number for number, task in enumerate(data.tasks) if selected and task.id == selected.id), 0)
         if data.tasks:
             self.task_table.setCurrentIndex(self.task_model.index(row, 0))
+        self.read_only_note.setVisible(not data.can_write)
         self._show_task(self.selected_task())
         self.loaded.emit()
 
@@ -356,7 +368,7 @@ class SupervisionPanel(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        ready = self.ctx is not None and self.data is not None and self.job is None
+        ready = self.ctx is not None and self.data is not None and self.data.can_write and self.job is None
         task, note = self.selected_task(), self.selected_note()
         self.record_button.setEnabled(ready and task is not None)
         self.settings_button.setEnabled(ready and task is not None)
