@@ -34,10 +34,15 @@ def test_targets_page_lists_the_annex(
 ) -> None:
     page = wait_loaded(make_window(ctx).show_page("targets"))
     assert isinstance(page, TargetsPage)
-    model = page.model
-    assert model.rowCount() == 37
-    first = [str(model.index(0, column).data()) for column in range(model.columnCount())]
-    assert first[:5] == ["丽水经济技术开发区", "省“专精特新”培育库企业", "2017—2020年", "80", "丽政办发〔2018〕61号"]
+    data = page.editor.data
+    assert data is not None and sum(len(plan.units) for plan in data.plans) == 37
+    first = data.plans[0]
+    assert (first.program_name, first.period_label, first.stated_total, first.units_sum) == (
+        "省“专精特新”培育库企业", "2017—2020年", 900, 900,
+    )  # fmt: skip
+    assert (first.units[0].region_name, first.units[0].count, first.units[0].document_no) == (
+        "丽水经济技术开发区", 80, "丽政办发〔2018〕61号",
+    )  # fmt: skip
 
 
 def test_targets_page_of_a_county_lists_its_own(
@@ -45,9 +50,10 @@ def test_targets_page_of_a_county_lists_its_own(
 ) -> None:
     page = wait_loaded(make_window(county_ctx).show_page("targets"))
     assert isinstance(page, TargetsPage)
-    units = {page.model.index(row, 0).data() for row in range(page.model.rowCount())}
-    assert units == {"青田县"}
-    assert page.model.rowCount() == 4
+    data = page.editor.data
+    assert data is not None
+    assert {unit.region_name for plan in data.plans for unit in plan.units} == {"青田县"}
+    assert sum(len(plan.units) for plan in data.plans) == 4
 
 
 def test_planned_pages_say_what_will_come_and_offer_no_buttons(
