@@ -241,3 +241,22 @@ def test_thresholds_are_a_setting(ctx: AppContext) -> None:
             save_thresholds(session, Thresholds(0.7, 0.9))
     with transaction(ctx.sessions) as session:
         assert load_thresholds(session) == Thresholds(0.95, 0.7)
+
+
+def test_a_unit_without_a_target_and_a_program_without_entries(ctx: AppContext) -> None:
+    with transaction(ctx.sessions) as session:
+        # 市本级 has no target in the annex: its entries count for no unit row and not in the 合计.
+        city_firm = _enterprise(session, "331100")
+        _enter(session, city_firm, 2018)
+        report = progress_by_unit(session, previous_year_end=2018)
+        detail = progress_detail(session, program_code="YXGJ_PROV_POOL", start_year=2017, end_year=2020)
+    assert "331100" not in {row.unit_code for row in report.rows}
+    total = next(t for t in report.totals if (t.program_code, t.start_year, t.end_year) == ("ZJTX_POOL", 2017, 2020))
+    assert (total.target, total.done) == (900, 0)
+    # No entries at all in the provincial hidden-champion pool: zeros everywhere, an empty drill-down.
+    pool = [r for r in report.rows if r.program_code == "YXGJ_PROV_POOL"]
+    assert pool and all(r.done == 0 and r.done_before == 0 for r in pool)
+    assert detail.counted == [] and detail.not_counted == []
+    units, _ = standings(report, dt.date(2019, 12, 31))
+    pool_2018 = [s for s in units if s.row.program_code == "YXGJ_PROV_POOL" and s.row.start_year == 2018]
+    assert {s.status.label for s in pool_2018} == {"未完成"} and {s.rank for s in pool_2018} == {1}

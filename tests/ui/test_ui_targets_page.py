@@ -70,6 +70,13 @@ def test_indicator_figures_drill_down_to_the_enterprises(
     assert dialog.model.column_texts(4) == ["计入", "不计入", "不计入"]
     assert dialog.model.column_texts(3) == ["是", "否", "未填"]
     dialog.close()
+    # The city-wide figure drills down too.
+    panel.summary_view.doubleClicked.emit(panel.summary_model.index(0, 2))
+    whole = panel.dialogs[-1]
+    assert isinstance(whole, IndicatorDrillDown) and "全市" in whole.windowTitle()
+    qtbot.waitUntil(lambda: whole.rows is not None)
+    assert whole.model.rowCount() == 3
+    whole.close()
 
 
 def test_parks_are_entered_by_hand_and_counted(

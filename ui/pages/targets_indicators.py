@@ -91,6 +91,8 @@ class IndicatorsPanel(QWidget):
         self.summary_view = make_table_view(self.summary_model)
         self.summary_view.horizontalHeader().setStretchLastSection(True)
         self.summary_view.setMaximumHeight(32 * 5 + 8)
+        self.summary_view.setToolTip("双击一项指标，查看计入和不计入的企业")
+        self.summary_view.doubleClicked.connect(self._on_summary_double_clicked)
         layout.addWidget(self.summary_view)
 
         layout.addWidget(self._section("各单位情况（双击数字查看对应企业）"))
@@ -179,12 +181,23 @@ class IndicatorsPanel(QWidget):
         code, _position = payload
         self.open_drill_down(result.definition.code, code)
 
-    def open_drill_down(self, indicator: str, unit_code: str) -> QDialog | None:
+    def _on_summary_double_clicked(self, index: QModelIndex) -> None:
+        result = self.summary_model.payload(index.row())
+        if result is not None and result.definition.value_of != "manual":
+            self.open_drill_down(result.definition.code, None)
+
+    def open_drill_down(self, indicator: str, unit_code: str | None) -> QDialog | None:
+        """The enterprises behind one unit's figure, or (unit_code None) behind the whole scope's."""
         if self.ctx is None or self.data is None:
             return None
         ctx = self.ctx
         result = next(r for r in self.data.results if r.definition.code == indicator)
-        unit = dict(self.data.units).get(unit_code, unit_code)
+        inst = self.data.installation
+        scope = None if inst.is_city else [inst.unit_code]
+        if unit_code is not None:
+            unit = dict(self.data.units).get(unit_code, unit_code)
+        else:
+            unit = "全市" if inst.is_city else inst.unit_name
         dialog = IndicatorDrillDown(f"{unit} · {result.definition.name}", parent=self.window())
         dialog.open_enterprise.connect(self.open_enterprise)
 
@@ -192,7 +205,7 @@ class IndicatorsPanel(QWidget):
             from zjtx_desktop.indicators import indicator_enterprises
 
             with ctx.sessions() as session:
-                return indicator_enterprises(session, indicator, unit_code=unit_code)
+                return indicator_enterprises(session, indicator, unit_code=unit_code, unit_codes=scope)
 
         job = self.jobs.submit(work, name="读取指标明细")
         job.finished.connect(dialog.show_rows)
