@@ -411,8 +411,8 @@ class DashboardPage(Page):
             return
         inst = self._data.installation
         selected = self.selected_period()
-        trend = self._data.trends.get(selected[0], []) if selected else None
         period = (selected[1], selected[2]) if selected else None
+        trend = self._trend(selected[0], period) if selected and period else None
         trend_title = f"{self.program_combo.currentText()}：每年入库企业数"
         if not inst.is_city:
             # One unit makes a one-bar chart; a county sees all of its own targets side by side instead.
@@ -434,6 +434,16 @@ class DashboardPage(Page):
             period=period,
             trend_title=trend_title,
         )
+
+    def _trend(self, program_code: str, period: tuple[int, int]) -> list[tuple[int, int]]:
+        """Entries per year with the years without entries as zeros, up to this year within the period
+        (a year still to come is not a zero)."""
+        assert self._data is not None
+        counts = dict(self._data.trends.get(program_code, []))
+        if not counts:
+            return []
+        last = max(max(counts), min(period[1], self._data.today.year))
+        return [(year, counts.get(year, 0)) for year in range(min(counts), last + 1)]
 
     # --- thresholds -----------------------------------------------------------------------
 
