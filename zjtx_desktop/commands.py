@@ -19,6 +19,7 @@ from zjtx_desktop.health import run_checks
 from zjtx_desktop.models import Enterprise
 from zjtx_desktop.progress import COUNTING_RULE, progress_by_unit, resolve_program
 from zjtx_desktop.settings import configure_installation, find_region, installation
+from zjtx_desktop.standing import load_thresholds, standings
 
 
 def _open(location: DatabaseLocation, *, create: bool) -> AppContext:
@@ -85,13 +86,17 @@ def cmd_init(call: Invocation) -> int:
 
 def cmd_progress(call: Invocation) -> int:
     args = call.args
+    today = dt.date.today()
     ctx = _open(call.location, create=False)
     try:
         with transaction(ctx.sessions) as session:
             program_code = resolve_program(session, args.program).code if args.program else None
             own = installation(session)
             units = None if own.is_city else [own.unit_code]
-            report = progress_by_unit(session, year=args.year, program_code=program_code, unit_codes=units)
+            report = progress_by_unit(
+                session, year=args.year, program_code=program_code, unit_codes=units, previous_year_end=today.year - 1
+            )
+            thresholds = load_thresholds(session)
     finally:
         ctx.close()
     if args.json:
@@ -100,17 +105,23 @@ def cmd_progress(call: Invocation) -> int:
     if not report.rows:
         call.out("没有符合条件的目标任务。")
         return EXIT_OK
-    for total in report.totals:
-        call.out(f"\n{total.program}（{total.period_label}）")
-        call.out(f"  {'单位':<10}{'目标':>6}{'完成':>6}{'完成率':>9}")
-        for row in report.rows:
-            if (row.program_code, row.start_year, row.end_year) == (
-                total.program_code,
-                total.start_year,
-                total.end_year,
-            ):
-                call.out(f"  {_pad(row.unit or '', 12)}{row.target:>6}{row.done:>6}{_percent(row.rate):>9}")
-        call.out(f"  {_pad('合计', 12)}{total.target:>6}{total.done:>6}{_percent(total.rate):>9}")
+    unit_standings, total_standings = standings(report, today, thresholds)
+    for total in total_standings:
+        row = total.row
+        key = (row.program_code, row.start_year, row.end_year)
+        call.out(f"\n{row.program}（{row.period_label}，截至 {today.isoformat()} 时间进度 {total.pace * 100:.0f}%）")
+        call.out(f"  {_pad('单位', 18)}{'目标':>6}{'完成':>6}{'完成率':>9}  {_pad('状态', 8)}{'排名':>4}")
+        for item in unit_standings:
+            unit = item.row
+            if (unit.program_code, unit.start_year, unit.end_year) == key:
+                rank = "" if item.rank is None else str(item.rank)
+                call.out(
+                    f"  {_pad(unit.unit or '', 18)}{unit.target:>6}{unit.done:>6}{_percent(unit.rate):>9}"
+                    f"  {_pad(item.status.label, 8)}{rank:>4}"
+                )
+        call.out(
+            f"  {_pad('合计', 18)}{row.target:>6}{row.done:>6}{_percent(row.rate):>9}  {_pad(total.status.label, 8)}"
+        )
     call.out(f"\n统计口径：{COUNTING_RULE}")
     return EXIT_OK
 

@@ -100,6 +100,9 @@ def test_progress_text_output_names_periods_and_rule(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "2017—2020年" in result.stdout and "合计" in result.stdout and "21" in result.stdout
     assert "统计口径" in result.stdout
+    # Each unit with its status and rank; the 2017–2020 round is over and nothing was entered.
+    qingtian = next(line for line in result.stdout.splitlines() if line.strip().startswith("青田县") and " 3 " in line)
+    assert qingtian.split() == ["青田县", "3", "0", "0.0%", "未完成", "1"]
 
 
 def test_environment_variable_selects_the_database(tmp_path: Path) -> None:
