@@ -22,6 +22,7 @@ EXIT_OK = 0
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
 
+REPORT_KINDS = ("roster", "progress", "profile", "annual", "monitoring", "evaluation", "supervision")
 EXPORT_KINDS = ("enterprises", "monitoring", "cultivation", "visits", "targets", "progress", "package", "templates")
 PAGE_NAMES = (
     "dashboard",
@@ -133,6 +134,18 @@ def build_parser() -> ChineseArgumentParser:
     export.add_argument("--unit", help="单位代码或名称（县级安装只能导出本单位）")
     export.add_argument("--year", type=_year, help="年份：监测、培育、帮扶取该年，目标取包含该年的期间")
     export.add_argument("--program", help="培育层级代码或名称")
+
+    report = commands.add_parser(
+        "report", parents=[db_option], help="生成 PDF 报表：名单、完成情况、企业档案、年度报告等"
+    )
+    report.add_argument("kind", choices=REPORT_KINDS, metavar="KIND", help="、".join(REPORT_KINDS))
+    report.add_argument("--out", required=True, type=Path, help="输出 .pdf 文件")
+    report.add_argument("--unit", help="单位代码或名称（县级安装只能生成本单位）")
+    report.add_argument(
+        "--year", type=_year, help="年份：名单取该年入库，完成情况取包含该年的期间，监测与年度报告取该年"
+    )
+    report.add_argument("--program", help="培育层级代码或名称")
+    report.add_argument("--enterprise", metavar="USCC", help="企业档案：企业的统一社会信用代码")
 
     commands.add_parser("check", parents=[db_option], help="检查数据库完整性、外键和版本")
 

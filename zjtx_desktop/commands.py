@@ -242,6 +242,40 @@ def cmd_export(call: Invocation) -> int:
     return EXIT_OK
 
 
+def cmd_report(call: Invocation) -> int:
+    from zjtx_desktop.reports.catalog import generate_report
+    from zjtx_desktop.reports.request import ReportRequest
+
+    args = call.args
+    out: Path = args.out
+    if out.suffix.lower() != ".pdf":
+        raise UsageError(f"报表文件应为 .pdf 格式：{out.name}")
+    if not out.parent.exists():
+        raise UsageError(f"输出文件夹不存在：{out.parent}")
+    ctx = _open(call.location, create=False)
+    try:
+        with transaction(ctx.sessions) as session:
+            program = resolve_program(session, args.program).code if args.program else None
+            request = ReportRequest(
+                args.kind, program_code=program, year=args.year, unit=args.unit, enterprise=args.enterprise
+            )
+            built = generate_report(session, request, out)
+            record(
+                session,
+                ctx.actor,
+                "report",
+                args.kind,
+                out.name,
+                after={"pages": built.pages, "digest": built.content_hash},
+            )
+    finally:
+        ctx.close()
+    call.out(f"已生成：{out}（{built.title}，共 {built.pages} 页，内容校验 {built.content_hash}）")
+    for warning in built.warnings:
+        call.out(f"注意：{warning}")
+    return EXIT_OK
+
+
 def cmd_check(call: Invocation) -> int:
     report = run_checks(call.location)
     for line in report.lines():
@@ -263,6 +297,7 @@ def cmd_screenshot(call: Invocation) -> int:
 COMMANDS: dict[str, Callable[[Invocation], int]] = {
     "init": cmd_init,
     "progress": cmd_progress,
+    "report": cmd_report,
     "import": cmd_import,
     "export": cmd_export,
     "check": cmd_check,

@@ -1,0 +1,55 @@
+"""The reports this program prints, by kind (the CLI's `report KIND` and the report centre's list)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from zjtx_desktop.errors import UserError
+from zjtx_desktop.reports.document import BuiltReport
+from zjtx_desktop.reports.progress_report import build_progress
+from zjtx_desktop.reports.request import ReportRequest
+from zjtx_desktop.reports.roster import build_roster
+
+Builder = Callable[[Session, ReportRequest, Path], BuiltReport]
+
+
+@dataclass(frozen=True)
+class ReportKind:
+    kind: str
+    title: str
+    builder: Builder
+    uses: tuple[str, ...]  # the filters it reads: program, year, unit, enterprise
+    description: str
+
+
+REPORTS: dict[str, ReportKind] = {
+    report.kind: report
+    for report in (
+        ReportKind(
+            "roster",
+            "培育名单",
+            build_roster,
+            ("program", "year", "unit"),
+            "某培育层级（某年入库）的企业，按单位分组，可公布",
+        ),
+        ReportKind(
+            "progress",
+            "目标完成情况表",
+            build_progress,
+            ("program", "year", "unit"),
+            "各单位目标数、完成数、完成率、时间进度、状态和排名",
+        ),
+    )
+}
+
+
+def generate_report(session: Session, request: ReportRequest, out: Path) -> BuiltReport:
+    """Write the requested report to `out` (a .pdf path whose folder exists)."""
+    report = REPORTS.get(request.kind)
+    if report is None:
+        raise UserError(f"未知的报表“{request.kind}”，可用：{'、'.join(REPORTS)}")
+    return report.builder(session, request, out)
