@@ -129,6 +129,10 @@ class MainWindow(QMainWindow):
             targets = TargetsPage(self.jobs)
             targets.open_enterprise.connect(self.open_enterprise)
             return targets
+        if name == "reports":
+            from ui.pages.reports import ReportsPage
+
+            return ReportsPage(self.jobs)
         if name == "admin":
             from ui.pages.admin import AdminPage
 
