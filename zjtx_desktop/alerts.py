@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from zjtx_desktop.models import Cultivation, Enterprise, HelpVisit, PolicyTask, Program, Region
@@ -42,6 +42,27 @@ class Alert:
         return KIND_LABELS[self.kind]
 
 
+@dataclass(frozen=True)
+class AlertList:
+    alerts: list[Alert]  # in kind order, possibly the first few of each kind
+    counts: dict[str, int]  # kind → how many there are in all
+
+    @property
+    def complete(self) -> bool:
+        return len(self.alerts) == sum(self.counts.values())
+
+    def summary(self) -> str:
+        """进度滞后 3 项，称号复核 18390 项（列出最紧急的 200 项）…"""
+        shown = {kind: sum(1 for alert in self.alerts if alert.kind == kind) for kind in self.counts}
+        parts = []
+        for kind, total in self.counts.items():
+            part = f"{KIND_LABELS[kind]} {total} 项"
+            if shown[kind] < total:
+                part += f"（列出前 {shown[kind]} 项）"
+            parts.append(part)
+        return "，".join(parts)
+
+
 def add_years(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year + years)
@@ -70,32 +91,50 @@ class TitleDue:
 def titles_due(
     session: Session, today: dt.date, *, within_days: int = REVIEW_NOTICE_DAYS, unit_codes: list[str] | None = None
 ) -> list[TitleDue]:
-    """Titles that lapse within `within_days` or have lapsed without a newer entry in the same program."""
-    query = (
-        select(Cultivation, Program, Enterprise.name, Region.name)
+    """Titles that lapse within `within_days` or have lapsed without a newer entry in the same program.
+
+    One query: a window picks each enterprise's latest holding entry per program (a re-recognition
+    replaces the earlier title), and only entries that can lapse by the horizon come back — a title
+    runs at least to 31 December of entry year + validity − 1.
+    """
+    horizon = today + dt.timedelta(days=within_days)
+    latest = (
+        select(
+            Cultivation.enterprise_id,
+            Cultivation.program_code,
+            Cultivation.year,
+            Cultivation.entered_on,
+            func.row_number()
+            .over(
+                partition_by=(Cultivation.enterprise_id, Cultivation.program_code),
+                order_by=(Cultivation.year.desc(), Cultivation.id.desc()),
+            )
+            .label("newest"),
+        )
         .join(Program, Program.code == Cultivation.program_code)
-        .join(Enterprise, Enterprise.id == Cultivation.enterprise_id)
+        .where(Program.validity_years.is_not(None), Cultivation.status.in_(HOLDING_STATUSES))
+        .subquery()
+    )
+    query = (
+        select(latest.c.enterprise_id, Enterprise.name, Region.name, Program.name, latest.c.year, latest.c.entered_on)
+        .select_from(latest)
+        .join(Program, Program.code == latest.c.program_code)
+        .join(Enterprise, Enterprise.id == latest.c.enterprise_id)
         .join(Region, Region.code == Enterprise.region_code)
         .where(
-            Program.validity_years.is_not(None),
-            Cultivation.status.in_(HOLDING_STATUSES),
+            latest.c.newest == 1,
             Enterprise.deleted_at.is_(None),
-            # Only entries that can lapse by the horizon: cheap pre-filter on the entry year.
-            Cultivation.year <= today.year + 1,
+            latest.c.year + Program.validity_years - 1 <= horizon.year,
         )
-        .order_by(Cultivation.enterprise_id, Cultivation.program_code, Cultivation.year)
     )
     if unit_codes is not None:
         query = query.where(Enterprise.region_code.in_(unit_codes))
-    horizon = today + dt.timedelta(days=within_days)
-    latest: dict[tuple[int, str], TitleDue] = {}
-    for entry, program, name, unit in session.execute(query):
-        expires = title_expires_on(entry.year, entry.entered_on, program.validity_years or 0)
-        # A later entry in the same program (re-recognition) replaces the earlier title.
-        latest[(entry.enterprise_id, program.code)] = TitleDue(
-            entry.enterprise_id, name, unit, program.name, entry.year, expires
-        )
-    due = [title for title in latest.values() if title.expires_on <= horizon]
+    validity = {name: years for name, years in session.execute(select(Program.name, Program.validity_years))}
+    due: list[TitleDue] = []
+    for enterprise_id, name, unit, program, year, entered_on in session.execute(query):
+        expires = title_expires_on(year, entered_on, validity[program] or 0)
+        if expires <= horizon:
+            due.append(TitleDue(enterprise_id, name, unit, program, year, expires))
     return sorted(due, key=lambda t: (t.expires_on, t.enterprise))
 
 
@@ -106,10 +145,11 @@ def dashboard_alerts(
     unit_codes: list[str] | None = None,
     thresholds: Thresholds | None = None,
     unit_standings: list[Standing] | None = None,
-    limit: int | None = None,
-) -> list[Alert]:
-    """Everything that needs attention, most urgent kinds first. `unit_standings` saves counting the
-    progress again when the caller has it already (for the same units and day)."""
+    per_kind: int | None = None,
+) -> AlertList:
+    """Everything that needs attention, most urgent kinds first; with `per_kind`, only that many of each
+    kind are listed (the counts stay whole). `unit_standings` saves counting the progress again when
+    the caller has it already (for the same units and day)."""
     if unit_standings is None:
         unit_standings, _ = standings(progress_by_unit(session, unit_codes=unit_codes), today, thresholds)
     alerts = _behind(unit_standings, today)
@@ -126,7 +166,13 @@ def dashboard_alerts(
             )
         )
     alerts += _help_items(session, today, unit_codes)
-    return alerts if limit is None else alerts[:limit]
+    counts: dict[str, int] = {}
+    listed: list[Alert] = []
+    for alert in alerts:
+        counts[alert.kind] = counts.get(alert.kind, 0) + 1
+        if per_kind is None or counts[alert.kind] <= per_kind:
+            listed.append(alert)
+    return AlertList(listed, counts)
 
 
 def _periods_to_watch(periods: set[tuple[int, int]], today: dt.date) -> set[tuple[int, int]]:
@@ -187,7 +233,14 @@ def _tasks(session: Session, today: dt.date) -> list[Alert]:
 
 def _help_items(session: Session, today: dt.date, unit_codes: list[str] | None) -> list[Alert]:
     query = (
-        select(HelpVisit, Enterprise.name, Region.name)
+        select(
+            HelpVisit.enterprise_id,
+            HelpVisit.problem,
+            HelpVisit.deadline,
+            HelpVisit.officer,
+            Enterprise.name,
+            Region.name,
+        )
         .join(Enterprise, Enterprise.id == HelpVisit.enterprise_id)
         .join(Region, Region.code == Enterprise.region_code)
         .where(
@@ -201,16 +254,15 @@ def _help_items(session: Session, today: dt.date, unit_codes: list[str] | None) 
     if unit_codes is not None:
         query = query.where(Enterprise.region_code.in_(unit_codes))
     alerts: list[Alert] = []
-    for visit, name, unit in session.execute(query):
-        problem = (visit.problem or "帮扶事项").strip().splitlines()[0][:30]
+    for enterprise_id, problem_text, deadline, officer, name, unit in session.execute(query):
+        problem = ((problem_text or "").strip().splitlines() or ["帮扶事项"])[0][:30]
         alerts.append(
             Alert(
                 "help",
                 "warn",
-                f"{name}（{unit}）“{problem}”办理时限 {visit.deadline.isoformat() if visit.deadline else ''} 已过，"
-                f"联系干部 {visit.officer}",
-                visit.deadline,
-                visit.enterprise_id,
+                f"{name}（{unit}）“{problem}”办理时限 {deadline.isoformat() if deadline else ''} 已过，联系干部 {officer}",
+                deadline,
+                enterprise_id,
             )
         )
     return alerts

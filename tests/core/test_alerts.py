@@ -89,8 +89,15 @@ def test_alerts_cover_pace_tasks_titles_and_help_items(ctx: AppContext) -> None:
             ]
         )  # fmt: skip
         session.flush()
-        alerts = dashboard_alerts(session, today)
-        county = dashboard_alerts(session, today, unit_codes=["331181"])
+        listed = dashboard_alerts(session, today)
+        county = dashboard_alerts(session, today, unit_codes=["331181"]).alerts
+        capped = dashboard_alerts(session, today, per_kind=0)
+    alerts = listed.alerts
+    assert listed.complete and listed.counts == {"behind": 1, "task": 1, "help": 1}
+    assert capped.alerts == [] and capped.counts == listed.counts
+    assert (
+        capped.summary() == "进度滞后 1 项（列出前 0 项），督查任务 1 项（列出前 0 项），帮扶事项 1 项（列出前 0 项）"
+    )
     kinds = [alert.kind for alert in alerts]
     assert kinds == sorted(kinds, key=["behind", "task", "title", "help"].index)
     behind = [a for a in alerts if a.kind == "behind"]

@@ -46,7 +46,7 @@ from zjtx_desktop.charts import Bar
 
 if TYPE_CHECKING:
     # Only for annotations: the core's query modules load SQLAlchemy, which the window must not wait for.
-    from zjtx_desktop.alerts import Alert
+    from zjtx_desktop.alerts import AlertList
     from zjtx_desktop.context import AppContext
     from zjtx_desktop.progress import ProgressRow
     from zjtx_desktop.settings import Installation
@@ -57,6 +57,7 @@ BAR_MINIMUM_WIDTH = 80
 NO_TARGETS_TEXT = "数据库中还没有目标任务，无法计算完成情况。"
 NOT_LOADED_TEXT = "未能读取目标完成情况（原因见右上方），可按“刷新”重试。"
 NO_ALERTS_TEXT = "没有需要关注的事项。"
+ALERTS_PER_KIND = 200  # the most urgent of each kind; the full lists belong to their own pages
 ALERT_HEADERS = ("类别", "事项")
 
 
@@ -72,7 +73,7 @@ class DashboardData:
     status_rule: str
     thresholds: tuple[float, float] = (1.0, 0.8)  # (on track, warn) as ratios of the expected
     trends: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # program → (year, entries)
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: AlertList | None = None
 
 
 def load_dashboard(ctx: AppContext, today: dt.date | None = None) -> DashboardData:
@@ -91,7 +92,9 @@ def load_dashboard(ctx: AppContext, today: dt.date | None = None) -> DashboardDa
         rows, totals = standings(report, today, thresholds)
         programs = dict.fromkeys(total.row.program_code for total in totals)
         trends = {code: entries_by_year(session, code, unit_codes=units) for code in programs}
-        alerts = dashboard_alerts(session, today, unit_codes=units, thresholds=thresholds, unit_standings=rows)
+        alerts = dashboard_alerts(
+            session, today, unit_codes=units, thresholds=thresholds, unit_standings=rows, per_kind=ALERTS_PER_KIND
+        )
     return DashboardData(
         inst,
         today,
@@ -370,14 +373,11 @@ class DashboardPage(Page):
 
     def _show_alerts(self) -> None:
         assert self._data is not None
-        alerts = self._data.alerts
+        listed = self._data.alerts
+        alerts = listed.alerts if listed is not None else []
         self.alerts_model.set_rows([([alert.kind_label, alert.text], alert) for alert in alerts])
-        if alerts:
-            counts: dict[str, int] = {}
-            for alert in alerts:
-                counts[alert.kind_label] = counts.get(alert.kind_label, 0) + 1
-            listed = "，".join(f"{label} {n} 项" for label, n in counts.items())
-            self.alerts_title.setText(f"需要关注：{listed}（双击一项查看）")
+        if listed is not None and listed.counts:
+            self.alerts_title.setText(f"需要关注：{listed.summary()}（双击一项查看）")
         else:
             self.alerts_title.setText(f"需要关注：{NO_ALERTS_TEXT}")
 
