@@ -11,9 +11,6 @@ from sqlalchemy.orm import Session
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.reports.document import BuiltReport
 from zjtx_desktop.reports.monitoring import build_monitoring
-from zjtx_desktop.reports.monitoring import build_monitoring
-from zjtx_desktop.reports.profile import build_profile
-from zjtx_desktop.reports.profile import build_profile
 from zjtx_desktop.reports.profile import build_profile
 from zjtx_desktop.reports.progress_report import build_progress
 from zjtx_desktop.reports.request import ReportRequest
@@ -69,27 +66,6 @@ REPORTS: dict[str, ReportKind] = {
             build_supervision,
             (),
             "十五项政策任务的责任单位、状态、完成时限和最新进展，标出逾期任务",
-        ),
-        ReportKind(
-            "profile",
-            "企业档案",
-            build_profile,
-            ("enterprise",),
-            "一家企业的基本信息、培育记录、历年监测数据和效益指标（附趋势图）、联系帮扶记录",
-        ),
-        ReportKind(
-            "monitoring",
-            "监测分析",
-            build_monitoring,
-            ("year", "unit"),
-            "某年（默认最近一年）培育企业年度监测数据按单位汇总：营收、税收、研发、用地、能耗、亩均效益及同比",
-        ),
-        ReportKind(
-            "profile",
-            "企业档案",
-            build_profile,
-            ("enterprise",),
-            "一家企业的基本信息、培育记录、历年监测数据和效益指标（附趋势图）、联系帮扶记录",
         ),
     )
 }
