@@ -1,0 +1,63 @@
+"""`main.py report profile|monitoring|supervision` through a subprocess: a PDF, or one Chinese line and exit 1."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("reports") / "demo.sqlite3"
+    created = run("--db", str(db), "init", "--demo", "60", "--seed", "3")
+    assert created.returncode == 0, created.stderr
+    return db
+
+
+def test_profile_report_writes_a_pdf(demo_db: Path, tmp_path: Path) -> None:
+    with sqlite3.connect(demo_db) as connection:
+        (code,) = connection.execute(
+            "SELECT e.uscc FROM enterprise e JOIN cultivation c ON c.enterprise_id = e.id ORDER BY e.id LIMIT 1"
+        ).fetchone()
+    out = tmp_path / "档案.pdf"
+    result = run("--db", str(demo_db), "report", "profile", "--enterprise", code, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+    assert "已生成" in result.stdout and "企业档案" in result.stdout
+
+
+def test_profile_without_an_enterprise_is_one_chinese_line(demo_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "档案.pdf"
+    result = run("--db", str(demo_db), "report", "profile", "--out", str(out))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误：") and "--enterprise" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["monitoring", "supervision"])
+def test_monitoring_and_supervision_reports(demo_db: Path, tmp_path: Path, kind: str) -> None:
+    out = tmp_path / f"{kind}.pdf"
+    result = run("--db", str(demo_db), "report", kind, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"%PDF")
