@@ -257,14 +257,31 @@ class ReportWriter:
         centred: Sequence[int] = (),
         total_rows: Sequence[int] = (),
         subtotal_rows: Sequence[int] = (),
+        groups: Sequence[tuple[str, int]] = (),
     ) -> None:
         """A ruled table. widths are relative (they share the text width). The header repeats on every
         page; a row is never split. Cells are plain text unless they need wrapping (speed: a 1,000-row
-        roster stays a plain table), or a Flowable (a small bar)."""
+        roster stays a plain table), or a Flowable (a small bar). `groups` adds a header row above the
+        headers, (label, columns spanned) from the left; a one-column group labelled "" keeps its
+        header in both rows."""
         scale = self.text_width / sum(widths)
         col_widths = [w * scale for w in widths]
         numeric_set, centred_set = set(numeric), set(centred)
         data: list[list[Any]] = [[Paragraph(self._markup(h), self.styles.head) for h in headers]]
+        spans: list[tuple[Any, ...]] = []
+        if groups:
+            top: list[Any] = []
+            for label, span in groups:
+                column = len(top)
+                if label or span > 1:
+                    top += [Paragraph(self._markup(label), self.styles.head)] + [""] * (span - 1)
+                    spans.append(("SPAN", (column, 0), (column + span - 1, 0)))
+                else:
+                    top.append(data[0][column])
+                    data[0][column] = ""
+                    spans.append(("SPAN", (column, 0), (column, 1)))
+            data.insert(0, top)
+        head = len(data)
         for row in rows:
             cells: list[Any] = []
             for index, value in enumerate(row):
@@ -285,24 +302,25 @@ class ReportWriter:
                 else:
                     cells.append(text)
             data.append(cells)
-        table = Table(data, colWidths=col_widths, repeatRows=1, splitByRow=1)
+        table = Table(data, colWidths=col_widths, repeatRows=head, splitByRow=1)
         style: list[tuple[Any, ...]] = [
             ("FONT", (0, 0), (-1, -1), self.font, 9.5),
             ("TEXTCOLOR", (0, 0), (-1, -1), INK),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+            ("BACKGROUND", (0, 0), (-1, head - 1), HEADER_FILL),
             ("GRID", (0, 0), (-1, -1), 0.4, RULE),
             ("TOPPADDING", (0, 0), (-1, -1), 3),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            *spans,
         ]
         for column in numeric_set:
-            style.append(("ALIGN", (column, 1), (column, -1), "RIGHT"))
+            style.append(("ALIGN", (column, head), (column, -1), "RIGHT"))
         for column in centred_set:
-            style.append(("ALIGN", (column, 1), (column, -1), "CENTER"))
+            style.append(("ALIGN", (column, head), (column, -1), "CENTER"))
         for index in total_rows:
-            style += [("BACKGROUND", (0, index + 1), (-1, index + 1), TOTAL_FILL)]
+            style += [("BACKGROUND", (0, index + head), (-1, index + head), TOTAL_FILL)]
         for index in subtotal_rows:
-            style += [("BACKGROUND", (0, index + 1), (-1, index + 1), colors.HexColor("#f6f7f9"))]
+            style += [("BACKGROUND", (0, index + head), (-1, index + head), colors.HexColor("#f6f7f9"))]
         table.setStyle(TableStyle(style))
         self.story.append(table)
         self.spacer(2)
