@@ -9,7 +9,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from zjtx_desktop.errors import UserError
+from zjtx_desktop.reports.annual import build_annual
 from zjtx_desktop.reports.document import BuiltReport
+from zjtx_desktop.reports.evaluation import build_evaluation
 from zjtx_desktop.reports.monitoring import build_monitoring
 from zjtx_desktop.reports.profile import build_profile
 from zjtx_desktop.reports.progress_report import build_progress
@@ -45,6 +47,20 @@ REPORTS: dict[str, ReportKind] = {
             build_progress,
             ("program", "year", "unit"),
             "各单位目标数、完成数、完成率、时间进度、状态和排名",
+        ),
+        ReportKind(
+            "annual",
+            "年度“专精特新”企业发展报告",
+            build_annual,
+            ("year", "unit"),
+            "某年（默认上年）的在库和入库企业、目标完成、行业分布、领先企业、规划指标和十五项任务，附图表",
+        ),
+        ReportKind(
+            "evaluation",
+            "县域综合评价",
+            build_evaluation,
+            ("year",),
+            "各县（市、区）按加权指标的综合得分和排名，点名排名靠后的单位，附指标权重和计分方法",
         ),
         ReportKind(
             "profile",
