@@ -122,7 +122,9 @@ class MainWindow(QMainWindow):
         if name == "exchange":
             from ui.pages.exchange import ExchangePage
 
-            return ExchangePage(self.jobs)
+            exchange = ExchangePage(self.jobs)
+            exchange.receipt_requested.connect(self.print_import_receipt)
+            return exchange
         if name == "targets":
             from ui.pages.targets import TargetsPage
 
@@ -207,6 +209,17 @@ class MainWindow(QMainWindow):
 
             if isinstance(page, TargetsPage):
                 page.show_tab(TAB_SUPERVISION)
+
+    def print_import_receipt(self, batch_id: int) -> None:
+        """Show the report centre with the 导入回执 of one import."""
+        from ui.pages.reports import ReportsPage
+
+        page = self.show_page("reports")
+        assert isinstance(page, ReportsPage)
+        if page.generate_receipt(batch_id) is None:
+            from ui.dialogs import prompts
+
+            prompts.warn(self, "请稍候", "报表中心正在生成另一份报表，完成后再打印回执。")
 
     def open_enterprise(self, enterprise_id: int) -> None:
         """Open an enterprise's detail view from anywhere (a drill-down, an alert)."""

@@ -27,7 +27,7 @@ def reports(make_window: Callable[..., MainWindow], wait_loaded: Callable, ctx: 
     return page
 
 
-def select(page: ReportsPage, kind: str) -> None:
+def choose(page: ReportsPage, kind: str) -> None:
     kinds = [choice.kind for choice in page.data.reports]  # type: ignore[union-attr]
     page.report_list.setCurrentRow(kinds.index(kind))
 
@@ -41,7 +41,7 @@ def generate(qtbot: QtBot, page: ReportsPage) -> None:
 def test_generate_preview_print_and_save_a_roster(
     qtbot: QtBot, reports: ReportsPage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    select(reports, "roster")
+    choose(reports, "roster")
     assert reports.program_combo.isVisible() or not reports.isVisible()
     reports.program_combo.setCurrentIndex(reports.program_combo.findData("ZJTX_POOL"))
     reports.prepared_edit.setText("张科员")
@@ -69,7 +69,7 @@ def test_landscape_pages_print_landscape_and_choices_are_remembered(
     qtbot: QtBot, reports: ReportsPage, make_window: Callable[..., MainWindow], wait_loaded: Callable, ctx: AppContext,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    select(reports, "progress")
+    choose(reports, "progress")
     reports.year_combo.setCurrentIndex(reports.year_combo.findData(2018))
     assert not reports.enterprise_edit.isVisibleTo(reports)  # the progress table takes no enterprise
     generate(qtbot, reports)
@@ -91,10 +91,37 @@ def test_a_bad_request_is_explained_and_nothing_is_shown(
 ) -> None:
     warnings: list[str] = []
     monkeypatch.setattr(prompts, "warn", lambda _parent, _title, text: warnings.append(text))
-    select(reports, "roster")
+    choose(reports, "roster")
     reports.program_combo.setCurrentIndex(-1)  # no program chosen
     job = reports.generate()
     assert job is not None
     qtbot.waitUntil(lambda: bool(warnings), timeout=10_000)
     assert "培育层级" in warnings[0]
     assert reports.built is None and reports.generate_button.isEnabled()
+
+
+def test_an_import_receipt_is_printed_from_the_import_history(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], wait_loaded: Callable, ctx: AppContext, tmp_path: Path
+) -> None:
+    from sqlalchemy import select as sql_select
+
+    from tests.corpus import county_list
+    from zjtx_desktop.exchange.importer import commit_plan, plan_import
+    from zjtx_desktop.models import ImportBatch
+
+    path = county_list(tmp_path / "青田名单.xlsx")
+    with transaction(ctx.sessions) as session:
+        commit_plan(session, "张科员", plan_import(session, path))
+        batch_id = session.scalars(sql_select(ImportBatch.id)).one()
+    window = make_window(ctx)
+    exchange = wait_loaded(window.show_page("exchange"))
+    history = exchange.history_panel  # type: ignore[attr-defined]
+    assert history.select_batch(batch_id) and history.receipt_button.isEnabled()
+    reports = window.page("reports")
+    assert isinstance(reports, ReportsPage)
+    with qtbot.waitSignal(reports.generated, timeout=30_000):
+        history.receipt_button.click()
+    assert window.current_page_name() == "reports"
+    assert reports.built is not None and reports.page_count() == reports.built.pages
+    text = PdfReader(str(reports.built.path)).pages[0].extract_text() or ""
+    assert "青田名单.xlsx" in text and "张科员" in text

@@ -129,6 +129,7 @@ class HistoryPanel(QWidget):
     """The 导入记录 tab: recent imports, newest first, and 撤销本次导入."""
 
     undone = Signal(int)  # the batch id, after its undo was committed
+    receipt_requested = Signal(int)  # the batch id whose 导入回执 should be printed
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -165,7 +166,11 @@ class HistoryPanel(QWidget):
         self.undo_button.setObjectName("dangerButton")
         self.undo_button.setToolTip("删除这次导入新增的记录，并把这次更新的记录恢复为导入前的内容")
         self.undo_button.clicked.connect(self.undo_selected)
+        self.receipt_button = QPushButton("打印导入回执…")
+        self.receipt_button.setToolTip("在报表中心生成这次导入的回执（文件、校验、条数、操作人、时间），可打印或保存")
+        self.receipt_button.clicked.connect(self._request_receipt)
         buttons.addStretch(1)
+        buttons.addWidget(self.receipt_button)
         buttons.addWidget(self.undo_button)
         layout.addLayout(buttons)
         self._update_buttons()
@@ -212,8 +217,14 @@ class HistoryPanel(QWidget):
             self.detail_label.setText("\n".join(lines))
         self._update_buttons()
 
+    def _request_receipt(self) -> None:
+        batch = self.selected()
+        if batch is not None:
+            self.receipt_requested.emit(batch.id)
+
     def _update_buttons(self) -> None:
         batch = self.selected()
+        self.receipt_button.setEnabled(batch is not None)
         self.undo_button.setEnabled(
             self.ctx is not None and self.job is None and batch is not None and not batch.undone
         )
@@ -249,7 +260,9 @@ class HistoryPanel(QWidget):
 
 
 class ExchangePage(Page):
-    """数据交换: three tabs — 导入 (with preview), 导入记录 (with undo), 导出."""
+    """数据交换: three tabs — 导入 (with preview), 导入记录 (with undo and receipts), 导出."""
+
+    receipt_requested = Signal(int)
 
     # The list of imports is short and the CLI may import meanwhile: reloaded on each visit.
     refresh_on_show = True
@@ -270,6 +283,7 @@ class ExchangePage(Page):
         self.import_panel.committed.connect(lambda _receipt: self._data_changed())
         self.import_panel.history_requested.connect(self.show_history)
         self.history_panel.undone.connect(lambda _batch_id: self._data_changed())
+        self.history_panel.receipt_requested.connect(self.receipt_requested)
 
     def set_context(self, ctx: AppContext) -> None:
         super().set_context(ctx)

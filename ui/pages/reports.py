@@ -300,10 +300,29 @@ class ReportsPage(Page):
                 record(session, ctx.actor, "report", values["kind"], out.name, after={"pages": built.pages})
             return built
 
+        title = self.current_choice().title  # type: ignore[union-attr]
+        return self._run(work, title)
+
+    def generate_receipt(self, batch_id: int) -> Job | None:
+        """The 导入回执 of one import, previewed here (asked for from 数据交换 → 导入记录)."""
+        if self.ctx is None or self.job is not None:
+            return None
+        ctx = self.ctx
+        out = self.folder / f"receipt-{batch_id}-{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}.pdf"
+
+        def work(_control: object) -> BuiltReport:
+            from zjtx_desktop.reports.receipt import build_import_receipt
+
+            with ctx.sessions() as session:
+                return build_import_receipt(session, batch_id, out)
+
+        return self._run(work, f"第 {batch_id} 批导入回执")
+
+    def _run(self, work: Work, title: str) -> Job:
         job = self.jobs.submit(work, name="生成报表")
         self.job = job
         self.generate_button.setEnabled(False)
-        self.progress.follow(job, f"正在生成“{self.current_choice().title}”…", cancellable=False)  # type: ignore[union-attr]
+        self.progress.follow(job, f"正在生成“{title}”…", cancellable=False)
         self.progress.show()
         job.finished.connect(self._on_generated)
         job.failed.connect(self._on_failed)

@@ -289,7 +289,7 @@ class ReportWriter:
                     cells.append(value)
                     continue
                 text = self.safe(value)
-                available = col_widths[index] - 8
+                available = col_widths[index] - 12  # reportlab pads a cell by 6 pt on each side
                 if "\n" in text or stringWidth(text, self.font, 9.5) > available:
                     cell_style = (
                         self.styles.cell_right
