@@ -89,6 +89,33 @@ def content_digest(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# Characters a line must not start with (避头点): they stay at the end of the line before.
+NO_LINE_START = frozenset("，。、；：？！）》」』”’…—%,.;:?!)]}")
+_char_widths: dict[tuple[str, float], dict[str, float]] = {}
+
+
+def wrap_lines(text: str, font: str, size: float, width: float) -> str:
+    """`text` with line breaks so that no line is wider than `width` points. Chinese breaks between any
+    two characters (there are no spaces to break at); a space at a break is dropped."""
+    widths = _char_widths.setdefault((font, size), {})
+    lines: list[str] = []
+    for part in text.split("\n"):
+        line, used = "", 0.0
+        for char in part:
+            char_width = widths.get(char)
+            if char_width is None:
+                char_width = widths[char] = stringWidth(char, font, size)
+            if line and used + char_width > width and char not in NO_LINE_START:
+                lines.append(line.rstrip())
+                line, used = "", 0.0
+                if char.isspace():
+                    continue
+            line += char
+            used += char_width
+        lines.append(line)
+    return "\n".join(lines)
+
+
 class _Styles:
     def __init__(self, font: str) -> None:
         base = ParagraphStyle("body", fontName=font, fontSize=BODY_SIZE, leading=BODY_SIZE * 1.5, textColor=INK)
@@ -291,16 +318,10 @@ class ReportWriter:
                 text = self.safe(value)
                 available = col_widths[index] - 12  # reportlab pads a cell by 6 pt on each side
                 if "\n" in text or stringWidth(text, self.font, 9.5) > available:
-                    cell_style = (
-                        self.styles.cell_right
-                        if index in numeric_set
-                        else self.styles.cell_center
-                        if index in centred_set
-                        else self.styles.cell
-                    )
-                    cells.append(Paragraph(escape(text).replace("\n", "<br/>"), cell_style))
-                else:
-                    cells.append(text)
+                    # Broken into plain lines rather than made a Paragraph: a table draws plain lines
+                    # several times faster, which keeps a 1,000-row roster with long names quick.
+                    text = wrap_lines(text, self.font, 9.5, available)
+                cells.append(text)
             data.append(cells)
         table = Table(data, colWidths=col_widths, repeatRows=head, splitByRow=1)
         style: list[tuple[Any, ...]] = [
