@@ -446,7 +446,7 @@ def _leaders(writer: ReportWriter, figures: AnnualFigures) -> None:
             for tax, land, ratio in [leader.figures]
         ]
         headers = ("序号", "企业名称", "所属单位", "税收(万元)", "用地(亩)", "亩均税收(万元/亩)")
-        writer.table(headers, rows, (11, 55, 34, 20, 16, 20), numeric=(3, 4, 5), centred=(0,))
+        writer.table(headers, rows, (11, 52, 37, 20, 16, 20), numeric=(3, 4, 5), centred=(0,))
     else:
         writer.paragraph(f"没有在库培育企业填报{year}年的税收和用地面积。")
     _room(writer, len(figures.growth_leaders) + 1)
@@ -458,7 +458,7 @@ def _leaders(writer: ReportWriter, figures: AnnualFigures) -> None:
             for before, now, rate in [leader.figures]
         ]
         headers = ("序号", "企业名称", "所属单位", f"{year - 1}年营收(万元)", f"{year}年营收(万元)", "增长率")
-        writer.table(headers, rows, (11, 55, 34, 20, 20, 16), numeric=(3, 4, 5), centred=(0,))
+        writer.table(headers, rows, (11, 52, 37, 20, 20, 16), numeric=(3, 4, 5), centred=(0,))
     else:
         writer.paragraph(f"没有在库培育企业同时填报{year - 1}年和{year}年的营业收入。")
     writer.paragraph(
@@ -566,7 +566,7 @@ def _indicators(writer: ReportWriter, figures: AnnualFigures) -> None:
                 cells.append(value.text(result.definition) if value else "—")
             unit_rows.append(cells)
         unit_rows.append(["合计", *[r.total.text(r.definition) for r in figures.indicators]])
-        widths = (36, *[30] * len(figures.indicators))
+        widths = (38, *[30] * len(figures.indicators))
         writer.table(
             headers,
             unit_rows,
@@ -605,7 +605,7 @@ def _tasks(writer: ReportWriter, figures: AnnualFigures) -> None:
         for task in figures.tasks
     ]
     headers = ("序号", "任务", "牵头单位", "状态", "完成时限", "最新进展")
-    writer.table(headers, rows, (12, 46, 26, 22, 22, 115), centred=(0, 3, 4))
+    writer.table(headers, rows, (12, 54, 26, 22, 22, 107), centred=(0, 3, 4))
     writer.paragraph("配合单位、全部进展记录和证明材料见政策任务督查表。", note=True)
 
 

@@ -90,7 +90,7 @@ def build_evaluation(session: Session, request: ReportRequest, out: Path) -> Bui
                 cells += [value_text(item, score.value), f"{score.score:.1f}"]
             cells += [f"{unit.composite:.2f}", "排名靠后" if unit in evaluation.laggards else ""]
             rows.append(cells)
-        widths = [11, 34, *[16, 11] * len(scheme.indicators), 15, 18]
+        widths = [11, 36, *[16, 11] * len(scheme.indicators), 15, 18]
         laggard_rows = [i for i, unit in enumerate(evaluation.ranked) if unit in evaluation.laggards]
         writer.table(
             headers,
