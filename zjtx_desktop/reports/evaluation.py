@@ -29,6 +29,11 @@ def value_text(item: EvaluationIndicator, value: float | None) -> str:
     return f"{value:.2f}" if item.unit == "万元/亩" else f"{value:.1f}"
 
 
+def score_text(score: float) -> str:
+    """A score with one decimal; full marks as 100, so that it fits the narrow score columns."""
+    return "100" if score >= 100 else f"{score:.1f}"
+
+
 def weakest_indicator(evaluation: Evaluation, unit: UnitScore) -> str | None:
     """The indicator that costs the unit most against the average unit: the largest weighted shortfall
     below the mean score (an indicator where every unit scores the same explains nothing)."""
@@ -87,7 +92,7 @@ def build_evaluation(session: Session, request: ReportRequest, out: Path) -> Bui
         for unit in evaluation.ranked:
             cells: list[object] = [unit.rank, unit.unit]
             for item, score in zip(scheme.indicators, unit.scores, strict=True):
-                cells += [value_text(item, score.value), f"{score.score:.1f}"]
+                cells += [value_text(item, score.value), score_text(score.score)]
             cells += [f"{unit.composite:.2f}", "排名靠后" if unit in evaluation.laggards else ""]
             rows.append(cells)
         widths = [11, 36, *[16, 11] * len(scheme.indicators), 15, 18]
