@@ -15,7 +15,7 @@ from zjtx_desktop.reports.request import ReportRequest, resolve_scope
 from zjtx_desktop.settings import CITY_CODE
 
 HEADERS = ("序号", "企业名称", "统一社会信用代码", "所属行业", "入库年份", "批次", "状态")
-WIDTHS = (9, 36, 42, 27, 12, 15, 15)  # millimetres of the 156 mm text width
+WIDTHS = (11, 35, 42, 26, 12, 15, 15)  # millimetres of the 156 mm text width
 
 
 def roster_rows(
