@@ -316,6 +316,23 @@ class IndicatorValue(Timestamped, Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class RuleSet(Timestamped, Base):
+    """Scoring and screening rules kept as data, editable by the bureau without code: 亩均效益 schemes
+    (kind "mujun", one per year, year None = the default) and criteria rule sets (kind "criteria")."""
+
+    __tablename__ = "rule_set"
+    __table_args__ = (UniqueConstraint("kind", "code", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(100))
+    year: Mapped[int | None] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
 class PolicyTask(Timestamped, Base):
     """One of the fifteen tasks of the policy, with its responsible departments and measurable goal."""
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zjtx_desktop.models import Industry, PolicyTask, Program, Region, Setting, Target, TargetPlan
+from zjtx_desktop.models import Industry, PolicyTask, Program, Region, RuleSet, Setting, Target, TargetPlan
 from zjtx_desktop.paths import seeds_path
 
 TARGETS_SEEDED_KEY = "seed.targets_loaded"
@@ -25,10 +25,11 @@ class SeedResult:
     tasks: int = 0
     targets: int = 0
     plans: int = 0
+    rule_sets: int = 0
 
     @property
     def total(self) -> int:
-        return self.regions + self.programs + self.industries + self.tasks + self.targets + self.plans
+        return self.regions + self.programs + self.industries + self.tasks + self.targets + self.plans + self.rule_sets
 
 
 def load_seed(name: str, folder: Path | None = None) -> dict[str, Any]:
@@ -85,7 +86,37 @@ def seed_reference_data(session: Session) -> SeedResult:
         session.add(Setting(key=TARGETS_SEEDED_KEY, value=annex["document_no"]))
         session.flush()
     result.plans = _add_missing_plans(session, load_seed("targets"))
+    result.rule_sets = _add_missing_rule_sets(session)
     return result
+
+
+def _add_missing_rule_sets(session: Session, folder: Path | None = None) -> int:
+    """Rule sets shipped in db/seeds/rules/*.json that the database does not have yet (by kind, code and
+    year). Existing ones are never overwritten: the bureau may have edited their thresholds."""
+    folder = folder or seeds_path() / "rules"
+    have = {
+        (kind, code, year) for kind, code, year in session.execute(select(RuleSet.kind, RuleSet.code, RuleSet.year))
+    }
+    added = 0
+    for path in sorted(folder.glob("*.json")):
+        for row in json.loads(path.read_text(encoding="utf-8"))["rule_sets"]:
+            key = (row["kind"], row["code"], row.get("year"))
+            if key in have:
+                continue
+            have.add(key)
+            session.add(
+                RuleSet(
+                    kind=row["kind"],
+                    code=row["code"],
+                    name=row["name"],
+                    year=row.get("year"),
+                    definition=row["definition"],
+                    note=row.get("note"),
+                )
+            )
+            added += 1
+    session.flush()
+    return added
 
 
 def _add_missing_plans(session: Session, annex: dict[str, Any]) -> int:
