@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,12 @@ def _growth(current: Any, previous: Any) -> float | None:
     return round((float(current) / float(previous) - 1.0) * 100.0, 2)
 
 
-def derived_metrics(figures: dict[str, Any], previous: dict[str, Any] | None = None) -> list[Metric]:
-    """The derived metrics of one enterprise-year; `previous` (the year before) gives growth rates."""
+def derived_metrics(figures: Mapping[str, Any], previous: Mapping[str, Any] | None = None) -> list[Metric]:
+    """The derived metrics of one enterprise-year; `previous` (the year before) gives growth rates.
+
+    单位排放增加值 divides by the sum of the main pollutants reported (COD, SO2, NH3-N, NOx, tonnes);
+    研发投入强度 is R&D over main-business revenue; growth rates need a positive figure the year before.
+    """
     emissions = [figures.get(key) for key in ("cod", "so2", "nh3n", "nox")]
     total_emissions = sum(e for e in emissions if e is not None) if any(e is not None for e in emissions) else None
     previous = previous or {}
@@ -65,4 +70,11 @@ def derived_metrics(figures: dict[str, Any], previous: dict[str, Any] | None = N
         Metric("net_margin", "销售净利率", "%", _ratio(figures.get("net_profit"), figures.get("revenue"), 100.0)),
         Metric("revenue_growth", "营业收入增长率", "%", _growth(figures.get("revenue"), previous.get("revenue"))),
         Metric("tax_growth", "税收增长率", "%", _growth(figures.get("tax_paid"), previous.get("tax_paid"))),
+        Metric("va_growth", "工业增加值增长率", "%", _growth(figures.get("value_added"), previous.get("value_added"))),
     ]
+
+
+# The figures of the year before that the growth rates compare with.
+PREVIOUS_YEAR_KEYS = ("revenue", "tax_paid", "value_added")
+# Every metric's key, label and unit in display order (table headers before any figures are known).
+METRIC_HEADERS: tuple[tuple[str, str, str], ...] = tuple((m.key, m.label, m.unit) for m in derived_metrics({}))
