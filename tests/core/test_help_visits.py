@@ -35,6 +35,7 @@ from zjtx_desktop.registry import (
     ValidationFailed,
     VersionConflict,
     create_enterprise,
+    enterprise_history,
     recycle_enterprise,
 )
 from zjtx_desktop.settings import configure_installation
@@ -251,6 +252,9 @@ def test_assign_officer_is_audited_per_enterprise(ctx: AppContext, firms: dict[s
         valve = next(entry for entry in entries if entry.enterprise_id == firms["valve"])
         assert (valve.actor, valve.before, valve.after) == (ACTOR, {"help_officer": "王芳"}, {"help_officer": "陈静"})
         assert session.get(Enterprise, firms["valve"]).version == 2  # type: ignore[union-attr]
+        # The enterprise's 变更历史 shows who changed the officer, from whom to whom.
+        latest = enterprise_history(session, firms["valve"])[0]
+        assert (latest.actor, latest.field, latest.old, latest.new) == (ACTOR, "联系干部", "王芳", "陈静")
 
     # Assigning the same officer again changes and records nothing; None clears the assignment.
     with transaction(ctx.sessions) as session:
@@ -387,7 +391,7 @@ def test_a_county_closes_its_own_problems_only(ctx: AppContext, firms: dict[str,
             session, ACTOR, visits["just_late"], closed_on=TODAY, action="已对接银行", expected_version=1, today=TODAY
         )
     with ctx.sessions() as session:
-        [row] = list_records(session, VISIT, firms["shoe"])[:1]
+        row = list_records(session, VISIT, firms["shoe"])[0]  # the open one, visited first
         assert row.values["status"] == "办理中"
 
 
