@@ -905,7 +905,7 @@ class VisitsPage(Page):
         bar = QHBoxLayout()
         bar.setSpacing(6)
         self.contact_officer_combo = _combo([(None, ALL_OFFICERS), ("", UNASSIGNED)], 6, "按联系干部筛选")
-        self.unvisited_combo = _combo(UNVISITED_CHOICES, 8, "按最近一次走访筛选")
+        self.unvisited_combo = _combo(UNVISITED_CHOICES, 13, "按最近一次走访筛选")
         self.contact_search = QLineEdit()
         self.contact_search.setObjectName("searchBox")
         self.contact_search.setPlaceholderText("搜索企业名称、信用代码或拼音首字母")
