@@ -116,7 +116,8 @@ class Flag:
     field: str | None  # the annual field, None when the flag is about several fields or the whole year
     field_label: str
     value: float | None  # the figure, or the derived ratio for a "ratio" flag
-    reason: str
+    value_unit: str  # of the value: 万元, %, 万元/亩 …
+    reason: str  # why it is flagged; with a value, the figure itself is not repeated (see `text`)
     severity: Severity
     contact_person: str | None
     phone: str | None
@@ -125,6 +126,15 @@ class Flag:
     @property
     def severity_label(self) -> str:
         return SEVERITY_LABELS[self.severity]
+
+    @property
+    def value_text(self) -> str:
+        return "" if self.value is None else _joined(_number(self.value), self.value_unit)
+
+    @property
+    def text(self) -> str:
+        """The whole finding in one sentence: 营业收入 6,300,000 万元，是上年（600 万元）的 10,500 倍，…"""
+        return f"{self.field_label} {self.value_text}，{self.reason}" if self.value is not None else self.reason
 
 
 # --- rules as SQL conditions --------------------------------------------------------------------
@@ -143,6 +153,8 @@ class _Rule:
     describe: Callable[[Row], tuple[float | None, str]]  # (value shown, reason)
     severity: Severity
     inputs: tuple[str, ...]  # the figures it reads: a 元 suspicion on one of them explains the match
+    label: str  # what the clerk checks: the field's label, or the ratio's
+    unit: str  # of the value shown
 
 
 def _number(value: float | None) -> str:
@@ -177,27 +189,24 @@ def _jump_rule(key: str, current: Any, previous: Any) -> _Rule:
             change = f"是上年（{_with_unit(key, last)}）的 {value / last:,.1f} 倍"
         else:
             change = f"只有上年（{_with_unit(key, last)}）的 1/{last / value:,.1f}"
-        return value, f"{spec.label} {_with_unit(key, value)}，{change}，同比变化超过 {JUMP_FACTOR:g} 倍，请核实"
+        return value, f"{change}，同比变化超过 {JUMP_FACTOR:g} 倍"
 
-    return _Rule(f"jump_{key}", "jump", key, condition, describe, "warning", (key,))
+    return _Rule(f"jump_{key}", "jump", key, condition, describe, "warning", (key,), spec.label, spec.unit or "")
 
 
 def _yuan_rules(key: str, current: Any, previous: Any) -> list[_Rule]:
     now, before = getattr(current, key), getattr(previous, key)
     label = FIELD_BY_KEY[key].label
-    tail = "，疑似按“元”填报（应为万元），请核实"
+    tail = "，疑似按“元”填报（应为万元）"  # the figure itself is the flag's value: not repeated here
     no_previous = or_(before.is_(None), before <= 0)
 
     def against_previous(row: Row) -> tuple[float | None, str]:
         value, last = float(row[f"c_{key}"]), float(row[f"p_{key}"])
-        return (
-            value,
-            f"{label} {_with_unit(key, value)}，是上年（{_with_unit(key, last)}）的 {value / last:,.0f} 倍{tail}",
-        )
+        return value, f"是上年（{_with_unit(key, last)}）的 {value / last:,.0f} 倍{tail}"
 
     def absolute(row: Row) -> tuple[float | None, str]:
         value = float(row[f"c_{key}"])
-        return value, f"{label} {_with_unit(key, value)}，达到 1000 亿元以上{tail}"
+        return value, f"达到 1000 亿元以上{tail}"
 
     rules = [
         _Rule(
@@ -208,8 +217,10 @@ def _yuan_rules(key: str, current: Any, previous: Any) -> list[_Rule]:
             against_previous,
             "error",
             (key,),
+            label,
+            "万元",
         ),
-        _Rule(f"yuan_abs_{key}", "yuan", key, now >= YUAN_ABSOLUTE, absolute, "error", (key,)),
+        _Rule(f"yuan_abs_{key}", "yuan", key, now >= YUAN_ABSOLUTE, absolute, "error", (key,), label, "万元"),
     ]
     if key in YUAN_OUTPUT_KEYS:
         employees = current.employees_avg
@@ -217,24 +228,23 @@ def _yuan_rules(key: str, current: Any, previous: Any) -> list[_Rule]:
         def per_employee(row: Row) -> tuple[float | None, str]:
             value, people = float(row[f"c_{key}"]), int(row["c_employees_avg"])
             return value, (
-                f"{label} {_with_unit(key, value)}，按从业人员 {people} 人计人均 {_number(value / people)} 万元，"
+                f"按从业人员 {people} 人计人均 {_number(value / people)} 万元，"
                 f"超过 {YUAN_OUTPUT_PER_EMPLOYEE:,.0f} 万元/人{tail}"
             )
 
         condition = and_(no_previous, employees > 0, now > employees * YUAN_OUTPUT_PER_EMPLOYEE)
-        rules.append(_Rule(f"yuan_staff_{key}", "yuan", key, condition, per_employee, "error", (key,)))
+        rules.append(_Rule(f"yuan_staff_{key}", "yuan", key, condition, per_employee, "error", (key,), label, "万元"))
     if key in YUAN_SHARE_KEYS:
         revenue = current.revenue
 
         def against_revenue(row: Row) -> tuple[float | None, str]:
             value, income = float(row[f"c_{key}"]), float(row["c_revenue"])
-            return value, (
-                f"{label} {_with_unit(key, value)}，是营业收入（{_with_unit('revenue', income)}）的 "
-                f"{value / income:,.0f} 倍{tail}"
-            )
+            return value, (f"是营业收入（{_with_unit('revenue', income)}）的 {value / income:,.0f} 倍{tail}")
 
         condition = and_(no_previous, revenue > 0, now >= revenue * YUAN_SHARE_OF_REVENUE)
-        rules.append(_Rule(f"yuan_share_{key}", "yuan", key, condition, against_revenue, "error", (key,)))
+        rules.append(
+            _Rule(f"yuan_share_{key}", "yuan", key, condition, against_revenue, "error", (key,), label, "万元")
+        )
     return rules
 
 
@@ -254,10 +264,20 @@ def _ratio_rule(bound: RatioBound, current: Any) -> _Rule:
             limit = f"超过 {_joined(f'{bound.high:,.0f}', metric.unit)}"
         else:
             limit = f"小于 {_joined(f'{bound.low or 0:g}', metric.unit)}"
-        return value, f"{metric.label} {_joined(_number(value), metric.unit)}，{limit}，请核对{bound.check}"
+        return value, f"{limit}，请核对{bound.check}"
 
     inputs = (bound.numerator, bound.denominator)
-    return _Rule(f"ratio_{bound.metric}", "ratio", bound.numerator, condition, describe, bound.severity, inputs)
+    return _Rule(
+        f"ratio_{bound.metric}",
+        "ratio",
+        bound.numerator,
+        condition,
+        describe,
+        bound.severity,
+        inputs,
+        metric.label,
+        metric.unit,
+    )
 
 
 def _nc_rule(current: Any) -> _Rule:
@@ -265,10 +285,11 @@ def _nc_rule(current: Any) -> _Rule:
 
     def describe(row: Row) -> tuple[float | None, str]:
         value = float(row["c_nc_rate"])
-        return value, f"装备数控化率 {_number(value)}%，不在 {low:g}%～{high:g}% 之间，请核实"
+        return value, f"不在 {low:g}%～{high:g}% 之间"
 
     condition = or_(current.nc_rate > high, current.nc_rate < low)
-    return _Rule("ratio_nc_rate", "ratio", "nc_rate", condition, describe, "error", ("nc_rate",))
+    spec = FIELD_BY_KEY["nc_rate"]
+    return _Rule("ratio_nc_rate", "ratio", "nc_rate", condition, describe, "error", ("nc_rate",), spec.label, "%")
 
 
 def _rules(current: Any, previous: Any) -> list[_Rule]:
@@ -342,7 +363,13 @@ def flags_by_unit(session: Session, year: int, unit_codes: Sequence[str] | None 
     result: dict[str, list[Flag]] = {code: [] for code in units}
 
     def add(
-        row: Row, kind: FlagKind, key: str | None, label: str, value: float | None, reason: str, sev: Severity
+        row: Row,
+        kind: FlagKind,
+        key: str | None,
+        label: str,
+        value: tuple[float | None, str],
+        reason: str,
+        sev: Severity,
     ) -> None:
         code = row["unit_code"]
         if code not in result:
@@ -358,7 +385,8 @@ def flags_by_unit(session: Session, year: int, unit_codes: Sequence[str] | None 
                 kind,
                 key,
                 label,
-                value,
+                value[0],
+                value[1],
                 reason,
                 sev,
                 row["contact_person"],
@@ -380,8 +408,7 @@ def flags_by_unit(session: Session, year: int, unit_codes: Sequence[str] | None 
             elif yuan_fields.intersection(rule.inputs):
                 continue  # the 元 suspicion (rules come first) already explains the jump or the ratio
             value, reason = rule.describe(row)
-            label = FIELD_BY_KEY[rule.field].label if rule.kind != "ratio" else _ratio_label(rule)
-            add(row, rule.kind, rule.field, label, value, reason, rule.severity)
+            add(row, rule.kind, rule.field, rule.label, (value, rule.unit), reason, rule.severity)
         absent = [key for key in REQUIRED_FOR_CULTIVATED if row[f"missing_{key}"]]
         if absent:
             labels = "、".join(FIELD_BY_KEY[key].label for key in absent)
@@ -390,7 +417,7 @@ def flags_by_unit(session: Session, year: int, unit_codes: Sequence[str] | None 
                 "missing",
                 absent[0] if len(absent) == 1 else None,
                 labels,
-                None,
+                (None, ""),
                 f"培育企业缺少必填数据：{labels}",
                 "warning",
             )
@@ -413,7 +440,7 @@ def flags_by_unit(session: Session, year: int, unit_codes: Sequence[str] | None 
             "no_report",
             None,
             "（全年）",
-            None,
+            (None, ""),
             f"培育企业未报送 {year} 年度监测数据",
             "warning",
         )
@@ -429,10 +456,3 @@ def flags_by_unit(session: Session, year: int, unit_codes: Sequence[str] | None 
             )
         )
     return result
-
-
-def _ratio_label(rule: _Rule) -> str:
-    if rule.name == "ratio_nc_rate":
-        return FIELD_BY_KEY["nc_rate"].label
-    key = rule.name.removeprefix("ratio_")
-    return next(m.label for m in derived_metrics({}) if m.key == key)

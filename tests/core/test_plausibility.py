@@ -108,8 +108,10 @@ def test_a_tenfold_jump_either_way_is_flagged_beyond_not_at_the_factor(ctx: AppC
     assert kinds(ctx, down) == [("jump", "energy_use")]
     assert kinds(ctx, down_at) == []
     [flag] = flags_of(ctx, up)
-    assert flag.value == 23_001.0 and flag.field_label == "营业收入" and flag.severity == "warning"
-    assert "是上年（2,300 万元）的 10.0 倍" in flag.reason
+    assert flag.value == 23_001.0 and flag.value_unit == "万元" and flag.field_label == "营业收入"
+    assert flag.severity == "warning"
+    assert flag.reason == "是上年（2,300 万元）的 10.0 倍，同比变化超过 10 倍"
+    assert flag.text == "营业收入 23,001 万元，是上年（2,300 万元）的 10.0 倍，同比变化超过 10 倍"
     assert "只有上年（420 吨标煤）的 1/10.0" in flags_of(ctx, down)[0].reason
 
 
@@ -145,7 +147,7 @@ def test_yuan_for_wan_yuan_without_a_previous_year(ctx: AppContext, make: Make) 
     share_below = make({**PLAUSIBLE, "revenue": 10.0, "rd_expense": 999.0}, cultivated=False)
     absolute = make({**PLAUSIBLE, "total_assets": 10_000_000.0}, PREVIOUS)  # 1000 亿元
     assert ("yuan", "revenue") in kinds(ctx, per_head)
-    assert "人均 5,000.01 万元" in next(f.reason for f in flags_of(ctx, per_head) if f.kind == "yuan")
+    assert "人均 5,000.01 万元" in next(f.text for f in flags_of(ctx, per_head) if f.kind == "yuan")
     assert ("yuan", "revenue") not in kinds(ctx, at_bound)
     assert ("yuan", "rd_expense") in kinds(ctx, share)
     assert ("yuan", "rd_expense") not in kinds(ctx, share_below)
@@ -159,7 +161,7 @@ def test_required_figures_missing_for_a_cultivated_enterprise(ctx: AppContext, m
     silent = make(None, PREVIOUS)  # cultivated, no 2023 report at all
     [flag] = flags_of(ctx, gaps)
     assert (flag.kind, flag.field, flag.field_label) == ("missing", None, "营业收入、用地面积")
-    assert flag.reason == "培育企业缺少必填数据：营业收入、用地面积" and flag.cultivated
+    assert flag.text == flag.reason == "培育企业缺少必填数据：营业收入、用地面积" and flag.cultivated
     assert kinds(ctx, one_gap) == [("missing", "energy_use")]
     assert kinds(ctx, not_cultivated) == []
     [absent] = flags_of(ctx, silent)
@@ -207,14 +209,15 @@ def test_derived_ratios_out_of_range(
     ratio_flags = [flag for flag in flags_of(ctx, firm) if flag.kind == "ratio"]
     assert [flag.field_label for flag in ratio_flags] == ([label] if flagged else [])
     if flagged:
-        assert "请核" in ratio_flags[0].reason
+        assert ratio_flags[0].text.startswith(f"{label} ")
+        assert "超过" in ratio_flags[0].reason or "不在" in ratio_flags[0].reason
 
 
 def test_ratio_flag_carries_the_ratio_and_reason(ctx: AppContext, make: Make) -> None:
     firm = make({**PLAUSIBLE, "rd_expense": 1470.0}, cultivated=False)  # 60% of main revenue
     [flag] = flags_of(ctx, firm)
-    assert flag.value == pytest.approx(60.0)
-    assert flag.reason == "研发投入强度 60%，超过 50%，请核对研发费用和主营业务收入"
+    assert flag.value == pytest.approx(60.0) and flag.value_unit == "%"
+    assert flag.text == "研发投入强度 60%，超过 50%，请核对研发费用和主营业务收入"
 
 
 def test_flags_are_listed_per_unit_and_skip_the_recycle_bin(ctx: AppContext, make: Make) -> None:
