@@ -191,7 +191,9 @@ def unit_trend(session: Session, unit_code: str, *, cultivated_only: bool = Fals
 
 
 def report_years(session: Session, unit_codes: Sequence[str] | None = None) -> list[int]:
-    """The years with annual reports in these units, oldest first."""
+    """The years with annual reports in these units (None: anywhere, read from the year index), oldest first."""
+    if unit_codes is None:
+        return list(session.scalars(select(AnnualReport.year).group_by(AnnualReport.year).order_by(AnnualReport.year)))
     statement = (
         select(AnnualReport.year)
         .join(Enterprise, Enterprise.id == AnnualReport.enterprise_id)
