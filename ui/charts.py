@@ -36,9 +36,11 @@ def load_matplotlib() -> None:
     _matplotlib_loaded = True
 
 
-class ProgressChart(QWidget):
-    """The dashboard's chart on a Qt canvas: progress bullets per unit (see `zjtx_desktop.charts`), and
-    optionally the entries per year below them."""
+class ChartCanvas(QWidget):
+    """A matplotlib figure on a Qt canvas, created once matplotlib has been loaded on the worker.
+
+    Subclasses draw with `when_ready(draw)` and, inside draw, `_ensure_canvas()`.
+    """
 
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -104,6 +106,11 @@ class ProgressChart(QWidget):
             self._placeholder.deleteLater()
             self._layout.addWidget(self._canvas)
         return self._figure, self._canvas
+
+
+class ProgressChart(ChartCanvas):
+    """The dashboard's chart on a Qt canvas: progress bullets per unit (see `zjtx_desktop.charts`), and
+    optionally the entries per year below them."""
 
     def plot(
         self,
