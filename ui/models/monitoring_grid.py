@@ -105,7 +105,7 @@ class MonitoringGridModel(QAbstractTableModel):
     def value(self, row: int, key: str) -> Any:
         """The figure as it would be saved: the pending edit, else the loaded value."""
         edits = self._edits.get(row, {})
-        return edits[key] if key in edits else self.rows[row].values.get(key)
+        return edits[key] if key in edits else self.rows[row].value(key)
 
     def figures(self, row: int) -> dict[str, Any]:
         return {**self.rows[row].values, **self._edits.get(row, {})}
@@ -174,7 +174,7 @@ class MonitoringGridModel(QAbstractTableModel):
         edits.pop(spec.key, None)
         if reason:
             invalid[spec.key] = (text, reason)
-        elif value != self.rows[row].values.get(spec.key):
+        elif value != self.rows[row].value(spec.key):
             edits[spec.key] = value
         for store in (self._invalid, self._edits):
             if not store.get(row):
@@ -297,7 +297,7 @@ class MonitoringGridModel(QAbstractTableModel):
             if rejected:
                 return rejected
             if edited:
-                before = self.rows[row].values.get(spec.key)
+                before = self.rows[row].value(spec.key)
                 shown = figure_text(before, spec.kind) or "空"
                 return f"已修改，尚未保存（原为 {shown}{spec.unit or ''}）"
         return None
