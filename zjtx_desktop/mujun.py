@@ -620,7 +620,8 @@ def scheme_values(definition: Mapping[str, Any]) -> dict[str, Any]:
     classes = definition.get("classes", [])
     for rule in classes[:-1]:
         share = rule.get("share")
-        values[f"class.{rule['code']}.share"] = round(share * 100, 4) if isinstance(share, int | float) else None
+        # Anything else than a number (a scheme edited by hand) goes to the form as it is, to be corrected there.
+        values[f"class.{rule['code']}.share"] = round(share * 100, 4) if isinstance(share, int | float) else share
     return values
 
 
@@ -785,8 +786,8 @@ def _pool_sums(
         indicator = INDICATORS[code]
         numerator, denominator = _figure_column(indicator.numerator), _figure_column(indicator.denominator)
         usable = and_(numerator.is_not(None), denominator > 0)
-        sums.append(func.total(case((usable, numerator), else_=0.0)))
-        sums.append(func.total(case((usable, denominator), else_=0.0)))
+        sums.append(func.coalesce(func.sum(case((usable, numerator), else_=0.0)), 0.0))
+        sums.append(func.coalesce(func.sum(case((usable, denominator), else_=0.0)), 0.0))
     inner = (
         select(Enterprise.region_code.label("unit"), group_code, *(s.label(f"s{i}") for i, s in enumerate(sums)))
         .join(Enterprise, Enterprise.id == AnnualReport.enterprise_id)

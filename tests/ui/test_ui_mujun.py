@@ -231,6 +231,24 @@ def test_a_year_with_its_own_scheme_can_go_back_to_the_default(
     assert "本单位内分规模排名" in panel.method_note.text() and not dialog.isVisible()
 
 
+def test_a_broken_scheme_is_explained_and_can_be_corrected(
+    qtbot: QtBot, jobs: JobRunner, ctx: AppContext, example: dict[str, int], warnings: list[str]
+) -> None:
+    with transaction(ctx.sessions) as session:
+        definition = scheme_for_edit(session, YEAR).definition
+        definition["classes"][0]["share"] = "四分之一"  # typed into the database by hand
+        session.add(RuleSet(kind="mujun", code="default", name="手改方案", year=YEAR, definition=definition))
+    panel = open_panel(qtbot, jobs, ctx)
+    assert "方案有误：A 类的比例应为数字" in panel.method_note.text() and panel.model.rowCount() == 0
+    dialog = open_dialog(qtbot, panel)
+    assert dialog.form.message("class.A.share").startswith("A 类 优先发展类应为数字")
+    type_into(dialog, "class.A.share", "25")
+    qtbot.waitUntil(lambda: not dialog.validation_pending())
+    with qtbot.waitSignal(panel.loaded, timeout=10_000):
+        dialog.save_button.click()
+    assert len(list_names(panel)) == 8 and warnings == []
+
+
 def test_a_county_sees_its_own_unit(qtbot: QtBot, jobs: JobRunner, county_ctx: AppContext) -> None:
     with transaction(county_ctx.sessions) as session:
         for name, spec in EXAMPLE.items():

@@ -66,12 +66,14 @@ class MujunData:
     years: list[int]  # newest first
     result: MujunResult | None
     short_names: dict[str, str] = field(default_factory=dict)  # unit code → 开发区, 青田 … for the list
+    problem: str = ""  # why the year could not be evaluated (a scheme to correct), with result None
 
 
 def load_mujun(ctx: AppContext, year: int | None = None) -> MujunData:
     """The evaluation of `year` (None or a year without figures: the latest) in this installation's scope."""
     from sqlalchemy import select
 
+    from zjtx_desktop.errors import UserError
     from zjtx_desktop.models import Region
     from zjtx_desktop.mujun import available_years, evaluate
     from zjtx_desktop.settings import installation
@@ -83,8 +85,11 @@ def load_mujun(ctx: AppContext, year: int | None = None) -> MujunData:
             year = years[0] if years else None
         if year is None:
             return MujunData(inst, None, years, None)
-        result = evaluate(session, year, None if inst.is_city else [inst.unit_code])
         short_names = {code: short for code, short in session.execute(select(Region.code, Region.short_name))}
+        try:
+            result = evaluate(session, year, None if inst.is_city else [inst.unit_code])
+        except UserError as error:  # a scheme that cannot be used: say why, and leave 评价方案 open to correct it
+            return MujunData(inst, year, years, None, short_names, str(error))
     return MujunData(inst, year, years, result, short_names)
 
 
@@ -403,7 +408,7 @@ class MujunPanel(QWidget):
         self.model.set_result(result, data.short_names)
         self.scheme_button.setEnabled(data.year is not None)
         if result is None:
-            self.method_note.setText(NO_DATA)
+            self.method_note.setText(data.problem or NO_DATA)
             self.distribution_model.set_rows([])
             self.count_label.clear()
             self._set_enabled(False)
@@ -731,6 +736,8 @@ class MujunSchemeDialog(ValidatingFormDialog[SchemeOutcome]):
         self._connect_lifecycle()
         self.save_button.clicked.connect(self.save)
         self.form.set_values(scheme_values(edit.definition))
+        # A stored value that is not a number (a scheme edited by hand) is shown as wrong at once, not as "not filled".
+        self.form.touched.update(self.form.parse_errors())
         self.validate_now()
 
     def _validation_work(self) -> Callable[[], list[Problem]]:
