@@ -131,6 +131,12 @@ class MainWindow(QMainWindow):
             targets = TargetsPage(self.jobs)
             targets.open_enterprise.connect(self.open_enterprise)
             return targets
+        if name == "visits":
+            from ui.pages.visits import VisitsPage
+
+            visits = VisitsPage(self.jobs)
+            visits.open_enterprise.connect(self.open_enterprise)
+            return visits
         if name == "reports":
             from ui.pages.reports import ReportsPage
 
