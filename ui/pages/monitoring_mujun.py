@@ -442,8 +442,10 @@ class MujunPanel(QWidget):
                 for text, value in items:
                     combo.addItem(text, value)
                 combo.setCurrentIndex(max(combo.findData(kept), 0) if kept is not None else 0)
-        # A county sees its own unit only: no unit to choose.
-        self.unit_combo.setVisible(data.installation.is_city and len(data.result.units) > 1)
+        # A county sees its own unit only: no unit to choose, no unit column.
+        several = data.installation.is_city and len(data.result.units) > 1
+        self.unit_combo.setVisible(several)
+        self.view.setColumnHidden(COL_UNIT, not several)
 
     # --- distribution -----------------------------------------------------------------------------
 
@@ -457,7 +459,8 @@ class MujunPanel(QWidget):
         self.distribution_model.headers = ["单位", "参评", *labels, "未参评", "分布"]
         self.legend.setText(legend_html(labels))
         group_name = next((g.name for g in result.scheme.groups if g.code == group), "")
-        self.distribution_title.setText(f"{result.year}年度各单位{group_name}分类情况（家，占参评比例）")
+        whose = "各单位" if len(result.units) > 1 else "本单位"
+        self.distribution_title.setText(f"{result.year}年度{whose}{group_name}分类情况（家，占参评比例）")
         rows = []
         for code, label in [*result.units, (None, "合计")]:
             if code is None and len(result.units) < 2:
@@ -482,7 +485,8 @@ class MujunPanel(QWidget):
         header = self.distribution_view.horizontalHeader().sizeHint().height()
         title = self.distribution_title.sizeHint().height() + SPACING // 2
         total = sum(self.splitter.sizes()) or self.height()
-        shown = max(min(rows, int((total * DISTRIBUTION_SHARE - header - title) // DISTRIBUTION_ROW_HEIGHT)), 3)
+        fits = int((total * DISTRIBUTION_SHARE - header - title) // DISTRIBUTION_ROW_HEIGHT)
+        shown = max(min(rows, fits), min(rows, 3))
         wanted = title + header + shown * DISTRIBUTION_ROW_HEIGHT + 4
         if total > wanted:
             self.splitter.setSizes([wanted, total - wanted])
