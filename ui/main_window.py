@@ -131,6 +131,12 @@ class MainWindow(QMainWindow):
             targets = TargetsPage(self.jobs)
             targets.open_enterprise.connect(self.open_enterprise)
             return targets
+        if name == "monitoring":
+            from ui.pages.monitoring import MonitoringPage
+
+            monitoring = MonitoringPage(self.jobs)
+            monitoring.open_enterprise.connect(self.open_enterprise)
+            return monitoring
         if name == "visits":
             from ui.pages.visits import VisitsPage
 

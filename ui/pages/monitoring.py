@@ -493,6 +493,16 @@ class MonitoringPage(Page):
         stats_layout.addWidget(self.stats_splitter, 1)
         self.tabs.addTab(stats_tab, "汇总与趋势")
 
+        # 亩均评价: its own year and scheme; loaded when first shown, again after the figures changed.
+        from ui.pages.monitoring_mujun import MujunPanel
+
+        self.mujun = MujunPanel(jobs)
+        self.mujun.open_enterprise.connect(self.open_enterprise)
+        self.mujun_stale = True
+        self.tabs.addTab(self.mujun, "亩均评价")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.saved.connect(self._mark_mujun_stale)
+
         self.unit_combo.activated.connect(self._on_choice)
         self.year_combo.activated.connect(self._on_choice)
         self.search_edit.textChanged.connect(self._apply_filter)
@@ -521,6 +531,18 @@ class MonitoringPage(Page):
         if self.ctx is not None and not self.confirm_leave():
             return
         super().refresh()
+
+    def set_context(self, ctx: AppContext) -> None:
+        super().set_context(ctx)
+        self.mujun.set_context(ctx)
+
+    def _mark_mujun_stale(self) -> None:
+        self.mujun_stale = True
+
+    def _on_tab_changed(self, index: int) -> None:
+        showing_mujun = self.tabs.widget(index) is self.mujun
+        if showing_mujun and self.mujun_stale and self.ctx is not None and self.mujun.reload() is not None:
+            self.mujun_stale = False
 
     def show_data(self, data: Any) -> None:
         assert isinstance(data, MonitoringData)

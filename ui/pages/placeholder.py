@@ -10,7 +10,6 @@ from ui.widgets import Page, note_label
 
 PLANNED: dict[str, str] = {
     "cultivation": "培育管理：企业入库、认定、升级和退出等培育记录的登记与查询将在此提供。",
-    "monitoring": "年度监测：企业年度监测数据（营业收入、税收、研发投入、亩均效益等）的录入、导入与分析将在此提供。",
 }
 
 
