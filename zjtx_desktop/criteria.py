@@ -36,6 +36,7 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Select, func, select
@@ -55,7 +56,7 @@ EXITED = "已退出"
 CITY_ONLY = "认定条件由市局维护，县级安装只能查看，不能修改。"
 Verdict = Literal["符合", "不符合", "数据不全"]
 VERDICTS: tuple[Verdict, ...] = ("符合", "数据不全", "不符合")
-Path = tuple[str | int, ...]
+RulePath = tuple[str | int, ...]
 ProgressCallback = Callable[[int, int, str], None]
 CancelCallback = Callable[[], bool]
 
@@ -64,10 +65,17 @@ PASSED, FAILED, MISSING = "通过", "未通过", "缺少数据"
 FULL_MARKS, PART_MARKS, NO_MARKS = "满分", "部分得分", "未得分"
 TONES = {PASSED: "good", FULL_MARKS: "good", PART_MARKS: "neutral", NO_MARKS: "bad", FAILED: "bad", MISSING: "warn"}
 
-SECTION_REQUIREMENTS = "基本条件（须全部满足）"
-SECTION_ROUTES = "直接认定条件（满足其一即可）"
-SECTION_ALTERNATIVES = "得分不足时的替代条件（满足其一即可）"
+SECTION_REQUIREMENTS = "基本条件"
+SECTION_ROUTES = "直接认定"
+SECTION_ALTERNATIVES = "替代条件"
 SECTION_SCORE = "评价得分"
+SECTION_HINTS = {
+    SECTION_REQUIREMENTS: "基本条件须全部满足",
+    SECTION_ROUTES: "直接认定条件满足其一即可，不看评价得分",
+    SECTION_ALTERNATIVES: "评价得分不足时，满足其中一项也可",
+    SECTION_SCORE: "各分组得分之和，且每组不低于该组最低分",
+}
+UNRECORDED = "（系统未记录，请人工核实）"
 
 _TICK = 2000  # enterprises between progress reports and cancel checks
 _PRECISION = 6  # indicator values are compared at six decimals: 30 ÷ 1000 × 100 is exactly 3%
@@ -509,7 +517,7 @@ class Scale:
 
     indicator: Indicator
     bands: tuple[Band, ...]
-    path: Path
+    path: RulePath
 
     @functools.cached_property
     def max_points(self) -> float:
@@ -551,7 +559,7 @@ class Scale:
 class ScoredRule:
     label: str
     scales: tuple[Scale, ...]
-    path: Path
+    path: RulePath
     missing_points: float = 0.0
     note: str = ""
 
@@ -566,7 +574,7 @@ class Group:
     max_points: float
     min_points: float
     rules: tuple[ScoredRule, ...]
-    path: Path
+    path: RulePath
 
 
 @dataclass(frozen=True)
@@ -574,7 +582,7 @@ class Condition:
     """A threshold on an indicator, a title held (`holds`), or any/all of other conditions."""
 
     label: str
-    path: Path
+    path: RulePath
     indicator: Indicator | None = None
     op: str = ">="
     value: float = 0.0
@@ -911,7 +919,7 @@ def validate_definition(definition: Any, programs: Collection[str] | None = None
     return checker.problems
 
 
-def _condition(node: Mapping[str, Any], path: Path) -> Condition:
+def _condition(node: Mapping[str, Any], path: RulePath) -> Condition:
     label = str(node.get("label") or "")
     note = str(node.get("note") or "")
     if "holds" in node:
@@ -927,7 +935,7 @@ def _condition(node: Mapping[str, Any], path: Path) -> Condition:
     return Condition(label or indicator.label, path, indicator, threshold["op"], float(threshold["value"]), note=note)
 
 
-def _scale(node: Mapping[str, Any], path: Path) -> Scale:
+def _scale(node: Mapping[str, Any], path: RulePath) -> Scale:
     bands = tuple(
         Band(
             None if band.get("min") is None else float(band["min"]),
@@ -951,7 +959,7 @@ def parse_definition(
     for g, group in enumerate(definition.get("groups", [])):
         rules = []
         for r, rule in enumerate(group["rules"]):
-            path: Path = ("groups", g, "rules", r)
+            path: RulePath = ("groups", g, "rules", r)
             if "best_of" in rule:
                 scales = tuple(_scale(option, (*path, "best_of", n)) for n, option in enumerate(rule["best_of"]))
             else:
@@ -994,7 +1002,7 @@ class ConditionResult:
     points: float | None = None
     max_points: float | None = None
     note: str = ""
-    path: Path = ()
+    path: RulePath = ()
     optional: bool = False  # one of several ways (直接认定, 替代条件): not meeting it is no failure
 
     @property
@@ -1038,6 +1046,8 @@ class CheckResult:
     total_min: float | None
     conditions: tuple[ConditionResult, ...]
     missing: tuple[str, ...]  # data that can be filled in first, then what the program does not record
+    fillable: tuple[str, ...] = ()  # the data that can be filled in: 2023年研发费用, 企业信息“成立日期”
+    unrecorded: tuple[str, ...] = ()  # what the program does not record: 省级以上科技奖励
 
     @property
     def passed(self) -> bool:
@@ -1096,7 +1106,7 @@ class _Evaluation:
 
     def note_missing(self, indicator: Indicator, reading: _Reading) -> None:
         if not reading.recorded:
-            self.unrecorded[f"{indicator.label}（系统未记录，请人工核实）"] = None
+            self.unrecorded[indicator.label] = None
         for item in reading.missing:
             self.fillable[item] = None
 
@@ -1330,7 +1340,7 @@ class _Evaluation:
             if route is not None:
                 return f"满足直接认定条件“{route.label}”"
             if score_ok and total is not None:
-                return f"评价得分 {_num(total)} 分（要求 ≥ {_num(criteria.total_min or 0)} 分），各分组均达到最低分"
+                return f"评价得分 {_num(total)} 分（≥ {_num(criteria.total_min or 0)}），各组均达最低分"
             alternative = next((c for c, o in zip(criteria.alternatives, alternatives, strict=True) if o.passed), None)
             if alternative is not None:
                 return f"满足替代条件“{alternative.label}”"
@@ -1404,7 +1414,9 @@ def evaluate(
         total_max=criteria.total_max if criteria.scored else None,
         total_min=criteria.total_min,
         conditions=tuple(rows),
-        missing=(*evaluation.fillable, *evaluation.unrecorded),
+        missing=(*evaluation.fillable, *(f"{label}{UNRECORDED}" for label in evaluation.unrecorded)),
+        fillable=tuple(evaluation.fillable),
+        unrecorded=tuple(evaluation.unrecorded),
     )
 
 
@@ -1442,9 +1454,11 @@ def _info(row: RuleSet, names: Mapping[str, str]) -> RuleSetInfo:
 
 
 def list_rule_sets(session: Session, *, active_only: bool = False) -> list[RuleSetInfo]:
-    """The criteria rule sets in program order, newest year first within a program."""
+    """The criteria rule sets: the newest scheme's tiers first (创新型 → 专精特新 → 小巨人), then the older
+    scheme's, in tier order, newest year first within a tier."""
     names = _program_names(session)
-    order = {code: n for n, (code,) in enumerate(session.execute(select(Program.code).order_by(Program.sort_order)))}
+    programs = session.execute(select(Program.code).order_by(Program.scheme.desc(), Program.sort_order))
+    order = {code: n for n, (code,) in enumerate(programs)}
     query = select(RuleSet).where(RuleSet.kind == KIND)
     if active_only:
         query = query.where(RuleSet.active.is_(True))
@@ -1676,7 +1690,7 @@ def screen(
             if cancel is not None and cancel():
                 raise ScreeningCancelled()
             if progress is not None:
-                progress(number, total, f"正在筛选：{number}/{total} 家")
+                progress(number, total, f"正在筛选：{number:,}/{total:,} 家")
         values = dict(zip(ENTERPRISE_COLUMNS, row[4:], strict=True))
         if isinstance(row[registered], str):  # SQLite hands dates over as text
             values["registered_on"] = dt.date.fromisoformat(row[registered])
@@ -1699,10 +1713,10 @@ def screen(
         elif verdict == "数据不全":
             incomplete += 1
         if verdict == "符合" or (include_incomplete and verdict == "数据不全"):
-            missing = (*evaluation.fillable, *evaluation.unrecorded)
+            missing = (*evaluation.fillable, *(f"{label}{UNRECORDED}" for label in evaluation.unrecorded))
             found.append(_candidate(facts, verdict, score, summary, missing))
     if progress is not None:
-        progress(total, total, f"已筛选 {total} 家")
+        progress(total, total, f"已筛选 {total:,} 家")
     candidates = found
     candidates.sort(key=lambda c: (VERDICTS.index(c.verdict), -(c.total or 0), c.unit_code, c.name))
     return Screening(info, year, unit_codes, total, candidates, qualified, incomplete)
@@ -1933,7 +1947,7 @@ def copy_rule_set(
     return save_rule_set(session, actor, code.strip(), source.definition, None, year=year, name=name, note=note)
 
 
-def node_at(definition: Mapping[str, Any], path: Path) -> Any:
+def node_at(definition: Mapping[str, Any], path: RulePath) -> Any:
     """The part of a definition a path points to (a condition, a scored rule, a best_of option, a group)."""
     node: Any = definition
     for step in path:
@@ -1941,7 +1955,7 @@ def node_at(definition: Mapping[str, Any], path: Path) -> Any:
     return node
 
 
-def _edited(definition: Mapping[str, Any], path: Path, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def _edited(definition: Mapping[str, Any], path: RulePath, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     copied = copy.deepcopy(dict(definition))
     node = node_at(copied, path)
     if not isinstance(node, dict):
@@ -1950,12 +1964,12 @@ def _edited(definition: Mapping[str, Any], path: Path, change: Callable[[dict[st
     return copied
 
 
-def with_threshold(definition: Mapping[str, Any], path: Path, op: str, value: float) -> dict[str, Any]:
+def with_threshold(definition: Mapping[str, Any], path: RulePath, op: str, value: float) -> dict[str, Any]:
     """A copy of the definition with one condition's threshold changed."""
     return _edited(definition, path, lambda node: node.__setitem__("threshold", {"op": op, "value": value}))
 
 
-def with_bands(definition: Mapping[str, Any], path: Path, bands: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def with_bands(definition: Mapping[str, Any], path: RulePath, bands: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """A copy of the definition with one scored rule's (or best_of option's) bands replaced."""
     return _edited(definition, path, lambda node: node.__setitem__("bands", [dict(band) for band in bands]))
 
@@ -1991,7 +2005,7 @@ class RuleRow:
     points: str  # 满分 20
     reads: str  # 取数方式
     edit: EditKind  # how the row is edited (nothing for titles held and combinations)
-    path: Path
+    path: RulePath
     indicator: str | None = None
     recorded: bool = True
 
@@ -1999,38 +2013,37 @@ class RuleRow:
 def rule_rows(criteria: Criteria) -> list[RuleRow]:
     rows: list[RuleRow] = []
 
-    def conditions(section: str, items: Sequence[Condition]) -> None:
-        for condition in items:
-            for leaf in condition.leaves():
-                label = condition.label if leaf is condition else f"{condition.label} › {leaf.label}"
-                if leaf.holds:
-                    rows.append(
-                        RuleRow(
-                            section,
-                            label,
-                            leaf.requirement(criteria.program_names),
-                            "",
-                            "培育记录中未退出的称号",
-                            "",
-                            leaf.path,
-                        )
-                    )
-                    continue
-                indicator = leaf.indicator
-                assert indicator is not None
-                rows.append(
-                    RuleRow(
-                        section,
-                        label,
-                        threshold_text(indicator, leaf.op, leaf.value),
-                        "",
-                        indicator.reads,
-                        "threshold",
-                        leaf.path,
-                        indicator.code,
-                        indicator.recorded,
-                    )
+    def condition(section: str, item: Condition, depth: int) -> None:
+        # A combination is a row of its own, its members indented below it, so the table reads as a tree.
+        label = "　" * depth + ("· " if depth else "") + item.label
+        if item.children:
+            joined = "满足其一" if item.any_of else "全部满足"
+            rows.append(RuleRow(section, label, f"以下{joined}", "", "见下列各项", "", item.path))
+            for child in item.children:
+                condition(section, child, depth + 1)
+        elif item.holds:
+            requirement = item.requirement(criteria.program_names)
+            rows.append(RuleRow(section, label, requirement, "", "培育记录中未退出的称号", "", item.path))
+        else:
+            indicator = item.indicator
+            assert indicator is not None
+            rows.append(
+                RuleRow(
+                    section,
+                    label,
+                    threshold_text(indicator, item.op, item.value),
+                    "",
+                    indicator.reads,
+                    "threshold",
+                    item.path,
+                    indicator.code,
+                    indicator.recorded,
                 )
+            )
+
+    def conditions(section: str, items: Sequence[Condition]) -> None:
+        for item in items:
+            condition(section, item, 0)
 
     conditions(SECTION_REQUIREMENTS, criteria.requirements)
     conditions(SECTION_ROUTES, criteria.routes)
@@ -2077,3 +2090,84 @@ def rule_rows(criteria: Criteria) -> list[RuleRow]:
         )
     conditions(SECTION_ALTERNATIVES, criteria.alternatives)
     return rows
+
+
+# --- the list as a workbook ---------------------------------------------------------------------------
+
+EXPORT_HEADERS = (
+    "序号",
+    "企业名称",
+    "统一社会信用代码",
+    "所属单位",
+    "结论",
+    "评价得分",
+    "营业收入(万元)",
+    "研发费用占比(%)",
+    "主营业务收入增长率(%)",
+    "资产负债率(%)",
+    "依据",
+    "缺少的数据",
+)
+_EXPORT_WIDTHS = (6, 36, 22, 16, 10, 10, 14, 14, 18, 12, 60, 60)
+
+
+def export_candidates(screening: Screening, path: Path, *, scope: str = "", exported_by: str = "") -> int:
+    """Write the 推荐名单 to an .xlsx workbook (every text cell stored as text, never run as a formula).
+
+    Returns the number of enterprises written.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    from zjtx_desktop.exchange.export import clean_text, is_risky_text
+
+    def text(value: str) -> str | None:
+        return clean_text(value)
+
+    workbook = Workbook(write_only=False)
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "推荐名单"
+    year = f"{screening.year}年度数据" if screening.year is not None else "无年度数据"
+    title = f"推荐名单：{screening.rule_set.title}（{scope or '全部单位'}，{year}）"
+    sheet.append([title])
+    sheet.cell(1, 1).font = Font(bold=True, size=13)
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    sheet.append(
+        [
+            f"筛选 {screening.screened} 家（未列入该层级及更高层级），符合 {screening.qualified} 家，"
+            f"数据不全 {screening.incomplete} 家；导出时间 {stamp}" + (f"，导出人 {exported_by}" if exported_by else "")
+        ]
+    )
+    sheet.append(list(EXPORT_HEADERS))
+    for cell in sheet[3]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    for number, candidate in enumerate(screening.candidates, 1):
+        sheet.append(
+            [
+                number,
+                text(candidate.name),
+                candidate.uscc,
+                text(candidate.unit),
+                candidate.verdict,
+                candidate.total,
+                candidate.revenue,
+                None if candidate.rd_ratio is None else round(candidate.rd_ratio, 2),
+                None if candidate.growth is None else round(candidate.growth, 2),
+                None if candidate.debt_ratio is None else round(candidate.debt_ratio, 2),
+                text(candidate.summary),
+                text("；".join(candidate.missing)),
+            ]
+        )
+        for cell in sheet[sheet.max_row]:
+            # Names and reasons come from clerks' typing: text that a spreadsheet would run stays text.
+            if isinstance(cell.value, str) and (cell.column == 3 or is_risky_text(cell.value)):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+                cell.number_format = "@"
+    for column, width in enumerate(_EXPORT_WIDTHS, 1):
+        sheet.column_dimensions[sheet.cell(3, column).column_letter].width = width
+    sheet.freeze_panes = "C4"
+    workbook.save(path)
+    return len(screening.candidates)

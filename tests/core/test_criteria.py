@@ -112,7 +112,7 @@ def test_innovative_example_scored_by_hand(ctx: AppContext) -> None:
     assert [(group.name, group.points) for group in result.groups] == [("创新能力", 25), ("成长性", 25), ("专业化", 25)]
     assert result.total == 75 and result.total_max == 100
     assert result.verdict == "符合"
-    assert result.summary == "评价得分 75 分（要求 ≥ 60 分），各分组均达到最低分"
+    assert result.summary == "评价得分 75 分（≥ 60），各组均达最低分"
     rd = row(result, "上年度研发费用总额占营业收入总额比重")
     assert rd.text == "研发费用占比 3%，得 15 分（3%–5% 档，满分 20）；达到 5% 可得 20 分"
     assert (rd.status, rd.points) == ("部分得分", 15)
@@ -426,7 +426,7 @@ def test_seeded_rule_sets_are_valid_and_say_what_is_unconfirmed(ctx: AppContext)
     with ctx.sessions() as session:
         infos = list_rule_sets(session)
         assert session.scalars(select(RuleSet.code).where(RuleSet.kind == "criteria")).all()
-    assert [info.code for info in infos] == ["ZJTX_POOL", "YXGJ_PROV", "CXX_SME", "ZJTX_SME", "XJR"]
+    assert [info.code for info in infos] == ["CXX_SME", "ZJTX_SME", "XJR", "ZJTX_POOL", "YXGJ_PROV"]
     for info in infos:
         assert info.criteria is not None, info.problem
         assert rule_rows(info.criteria), info.code
@@ -499,7 +499,7 @@ def test_candidates_exclude_holders_and_respect_the_scope(ctx: AppContext) -> No
     assert (first.unit, first.total, first.verdict) == ("青田县", 75, "符合")
     assert (first.revenue, first.rd_ratio, first.debt_ratio) == (1000, 3, 55)
     assert first.growth == pytest.approx(14.2857, abs=1e-4)
-    assert first.summary == "评价得分 75 分（要求 ≥ 60 分），各分组均达到最低分"
+    assert first.summary == "评价得分 75 分（≥ 60），各组均达最低分"
     assert weak.id not in {c.enterprise_id for c in city.candidates}
     assert elsewhere.id in {c.enterprise_id for c in city.candidates}
     assert city.year == 2023 and city.qualified == 3 and city.screened == 4
