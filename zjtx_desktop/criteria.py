@@ -1627,7 +1627,7 @@ def screen(
     today = today or dt.date.today()
     if year is None:
         year = session.scalar(select(func.max(AnnualReport.year)))
-    excluded = {criteria.program, *criteria.higher}
+    excluded = sorted({criteria.program, *criteria.higher})
     holders = select(Cultivation.enterprise_id).where(
         Cultivation.program_code.in_(excluded), Cultivation.status != EXITED
     )
@@ -1677,7 +1677,7 @@ def screen(
         query = (
             select(Cultivation.enterprise_id, Cultivation.program_code)
             .join(Enterprise, Enterprise.id == Cultivation.enterprise_id)
-            .where(Cultivation.program_code.in_(held), Cultivation.status != EXITED, *scope)
+            .where(Cultivation.program_code.in_(sorted(held)), Cultivation.status != EXITED, *scope)
         )
         for enterprise_id, program in connection.execute(query):
             titles.setdefault(enterprise_id, set()).add(program)
