@@ -498,6 +498,7 @@ class MonitoringPage(Page):
 
         self.mujun = MujunPanel(jobs)
         self.mujun.open_enterprise.connect(self.open_enterprise)
+        self.mujun.changed.connect(lambda: mark_other_pages_stale(self))  # classes show in the detail view
         self.mujun_stale = True
         self.tabs.addTab(self.mujun, "亩均评价")
         self.tabs.currentChanged.connect(self._on_tab_changed)
