@@ -131,6 +131,12 @@ class MainWindow(QMainWindow):
             targets = TargetsPage(self.jobs)
             targets.open_enterprise.connect(self.open_enterprise)
             return targets
+        if name == "cultivation":
+            from ui.pages.cultivation import CultivationPage
+
+            cultivation = CultivationPage(self.jobs)
+            cultivation.open_enterprise.connect(self.open_enterprise)
+            return cultivation
         if name == "monitoring":
             from ui.pages.monitoring import MonitoringPage
 
@@ -147,13 +153,10 @@ class MainWindow(QMainWindow):
             from ui.pages.reports import ReportsPage
 
             return ReportsPage(self.jobs)
-        if name == "admin":
-            from ui.pages.admin import AdminPage
+        assert name == "admin", name
+        from ui.pages.admin import AdminPage
 
-            return AdminPage(self.jobs)
-        from ui.pages.placeholder import PlannedPage
-
-        return PlannedPage(self.jobs, name)
+        return AdminPage(self.jobs)
 
     def _build_status_bar(self) -> None:
         self.unit_status = QLabel(OPENING_TEXT)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QAbstractButton
-
 from ui.main_window import MainWindow
+from ui.page_names import PAGE_NAMES
 from ui.pages.admin import AdminPage
-from ui.pages.placeholder import PLANNED, PlannedPage
 from ui.pages.targets import TargetsPage
-from ui.widgets import Page
+from ui.widgets import Page, PageState
 from zjtx_desktop import __version__
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.migrations import migration_state
@@ -56,12 +54,12 @@ def test_targets_page_of_a_county_lists_its_own(
     assert sum(len(plan.units) for plan in data.plans) == 4
 
 
-def test_planned_pages_say_what_will_come_and_offer_no_buttons(
-    make_window: Callable[..., MainWindow], ctx: AppContext
+def test_every_page_is_a_working_page(
+    make_window: Callable[..., MainWindow], ctx: AppContext, wait_loaded: Callable[[Page], Page]
 ) -> None:
+    """No page of the navigation is left as a promise: each one loads its own data."""
     window = make_window(ctx)
-    for name, note in PLANNED.items():
+    for name in PAGE_NAMES:
         page = window.show_page(name)
-        assert isinstance(page, PlannedPage)
-        assert page.note.text() == note
-        assert page.findChildren(QAbstractButton) == []
+        assert page.has_data, name
+        assert wait_loaded(page).state is PageState.READY, name

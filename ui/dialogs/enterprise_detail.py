@@ -223,6 +223,7 @@ class EnterpriseDetailDialog(QDialog):
         self._build_annual_tab()
         self._build_visits_tab()
         self._build_history_tab()
+        self._build_evaluation_tabs()
 
         self.edit_button.clicked.connect(self.edit)
         self.recycle_button.clicked.connect(self.recycle)
@@ -231,6 +232,39 @@ class EnterpriseDetailDialog(QDialog):
         self.reload()
 
     # --- tabs ---------------------------------------------------------------------------------
+
+    def _build_evaluation_tabs(self) -> None:
+        """亩均评价 and 认定条件: computed on demand (亩均 from the whole unit's figures), so loaded when first shown."""
+        from ui.widgets_mujun import MujunSummary
+
+        self.mujun_summary = MujunSummary()
+        holder = QWidget()
+        holder_layout = QVBoxLayout(holder)
+        holder_layout.setContentsMargins(0, SPACING, 0, 0)
+        holder_layout.addWidget(self.mujun_summary, 1)
+        self.mujun_tab = holder
+        self.mujun_job: Job | None = None
+        self.tabs.addTab(holder, "亩均评价")
+        from ui.widgets_criteria import CriteriaExplanation
+
+        self.criteria = CriteriaExplanation(self.jobs)
+        self.criteria.set_context(self.ctx)
+        self.criteria_shown = False
+        self.tabs.addTab(self.criteria, "认定条件")
+        self.tabs.currentChanged.connect(self._on_tab_shown)
+
+    def _on_tab_shown(self, index: int) -> None:
+        if self.tabs.widget(index) is self.criteria and not self.criteria_shown:
+            self.criteria_shown = True
+            self.criteria.show_enterprise(self.enterprise_id)
+        if self.tabs.widget(index) is self.mujun_tab and self.mujun_job is None:
+            from ui.widgets_mujun import load_enterprise_mujun
+
+            ctx, enterprise_id = self.ctx, self.enterprise_id
+            job = self.jobs.submit(lambda _control: load_enterprise_mujun(ctx, enterprise_id), name="亩均效益评价")
+            job.finished.connect(self.mujun_summary.show_breakdown)
+            job.failed.connect(lambda message: self.mujun_summary.headline.setText(f"未能计算亩均效益评价：{message}"))
+            self.mujun_job = job
 
     def _build_basic_tab(self) -> None:
         self.fact_labels: dict[str, QLabel] = {}
