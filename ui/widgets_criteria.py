@@ -183,9 +183,14 @@ class CriteriaExplanation(QWidget):
         self.model = ExplanationModel()
         self.table = make_table_view(self.model)
         header = self.table.horizontalHeader()
-        for column, width in ((COL_SECTION, 84), (COL_LABEL, 240), (COL_STATUS, 84), (COL_POINTS, 60)):
+        # Narrow enough for the detail view (about 800 pixels): the explanation column matters most.
+        for column, width in ((COL_SECTION, 88), (COL_LABEL, 180), (COL_STATUS, 84), (COL_POINTS, 64)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
+        # The gap texts are the point of this table: wrap them onto a second line rather than cut them
+        # (a rule set has at most a few dozen rows, so sizing rows to their text costs nothing).
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.setToolTip("指向一行可看到完整说明")
         layout.addWidget(self.table, 1)
         self.missing_label = note_label("")
@@ -255,13 +260,19 @@ class CriteriaExplanation(QWidget):
         self.verdict_label.setText(f"{result.verdict}：{result.summary}")
         self.verdict_label.setStyleSheet(f"color: {TONE_COLOURS[tone]}; font-weight: bold;")
         if result.total is not None:
-            groups = "　".join(group.text() + ("" if group.passed else "（未达最低分）") for group in result.groups)
-            floor = f"，要求 ≥ {_num(result.total_min or 0)}" if result.total_min else ""
-            self.groups_label.setText(f"评价得分 {result.score_text()} 分{floor}　｜　{groups}")
+            groups = "　".join(
+                f"{group.name} {_num(group.points)}/{_num(group.max_points)}"
+                + (f"（最低 {_num(group.min_points)}{'' if group.passed else '，未达'}）" if group.min_points else "")
+                for group in result.groups
+            )
+            floor = f"（要求 ≥ {_num(result.total_min or 0)}）" if result.total_min else ""
+            self.groups_label.setText(f"评价得分 {result.score_text()}{floor}　｜　{groups}")
             self.groups_label.show()
         else:
             self.groups_label.hide()
         self.model.set_result(result)
+        for column in (COL_SECTION, COL_STATUS, COL_POINTS):  # short words: exactly as wide as they need
+            self.table.resizeColumnToContents(column)
         self.table.show()
         if result.missing:
             parts = []
