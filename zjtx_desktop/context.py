@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import zjtx_desktop.audit  # noqa: F401 - registers the audit hash chain on every AuditEntry insert
 from zjtx_desktop.database import (
     DatabaseLocation,
     check_sqlite_path,

@@ -61,6 +61,8 @@ def run_checks(location: DatabaseLocation) -> CheckReport:
         engine.dispose()
 
     state = migration_state(location)
+    if state.up_to_date and state.known:
+        _check_audit(location, report)
     if not state.known:
         report.problems.append(f"数据库版本 {state.current} 比本程序（{state.head}）新，请升级程序")
     elif state.current is None:
@@ -70,3 +72,21 @@ def run_checks(location: DatabaseLocation) -> CheckReport:
     else:
         report.passed.append(f"数据库结构为最新版本（{state.current}）")
     return report
+
+
+def _check_audit(location: DatabaseLocation, report: CheckReport) -> None:
+    """The audit trail's hash chain, entry by entry (only on a database at the current version)."""
+    from sqlalchemy.orm import Session
+
+    from zjtx_desktop.audit import check_audit_chain
+
+    engine = make_engine(location)
+    try:
+        with Session(engine) as session:
+            chain = check_audit_chain(session)
+    finally:
+        engine.dispose()
+    if chain.ok:
+        report.passed.append(f"审计记录校验链完整（{chain.entries} 条）")
+    else:
+        report.problems += [f"审计记录：{text}" for text in chain.problems]

@@ -116,7 +116,7 @@ def test_check_passes_on_a_sound_database_and_fails_on_broken_references(tmp_pat
     run("--db", str(db), "init")
     ok = run("--db", str(db), "check")
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "未发现问题" in ok.stdout
+    assert "未发现问题" in ok.stdout and "审计记录校验链完整" in ok.stdout
     with sqlite3.connect(db) as connection:  # foreign keys are off on a plain connection
         connection.execute(
             "INSERT INTO cultivation (enterprise_id, program_code, year, status, created_at, updated_at, version) "

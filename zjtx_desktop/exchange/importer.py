@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
+from zjtx_desktop.audit import chain_rows
 from zjtx_desktop.bulk import insert_rows, without_cyclic_gc
 from zjtx_desktop.clock import format_local
 from zjtx_desktop.errors import UserError
@@ -713,6 +714,7 @@ def commit_plan(
                 _audit_row(actor, now, "import", entity, row.target_id, before, changes, enterprise_id, batch.id)
             )
     if audit:
+        chain_rows(session.connection(), audit, {})
         insert_rows(session.connection(), _table(AuditEntry), audit, want_ids=False)
     if created.get("targets"):
         ensure_plans(session, actor)  # targets for a new period: the round appears in 目标设置 at once
@@ -724,6 +726,7 @@ def commit_plan(
             "entity": entity,
             "after": {"导入批次": batch.id, "文件": plan.file_name},
         }
+        chain_rows(session.connection(), entries, shared)
         insert_rows(session.connection(), _table(AuditEntry), entries, constants=shared, want_ids=False)
     batch.created = sum(len(v) for v in created.values())
     batch.updated = sum(len(v) for v in updated.values())
@@ -884,6 +887,7 @@ def undo_batch(session: Session, actor: str, batch_id: int) -> None:
                 )
             )
     if audit:
+        chain_rows(session.connection(), audit, {})
         session.connection().execute(insert(_table(AuditEntry)), audit)
     batch.undone_at = now
     batch.undone_by = actor
