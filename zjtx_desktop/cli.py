@@ -147,7 +147,12 @@ def build_parser() -> ChineseArgumentParser:
     report.add_argument("--program", help="培育层级代码或名称")
     report.add_argument("--enterprise", metavar="USCC", help="企业档案：企业的统一社会信用代码")
 
-    commands.add_parser("check", parents=[db_option], help="检查数据库完整性、外键和版本")
+    backup = commands.add_parser("backup", parents=[db_option], help="备份数据库（校验后保存）")
+    backup.add_argument("--out", type=Path, help="备份到此文件（默认放在数据库旁的 backups 文件夹）")
+    restore = commands.add_parser("restore", parents=[db_option], help="用备份文件恢复数据库（先另存当前数据库）")
+    restore.add_argument("file", type=Path, metavar="FILE", help="备份文件（.sqlite3）")
+
+    commands.add_parser("check", parents=[db_option], help="检查数据库完整性、外键、审计记录和版本")
 
     screenshot = commands.add_parser("screenshot", parents=[db_option], help="离屏渲染界面页面为 PNG")
     screenshot.add_argument("page", choices=PAGE_NAMES, metavar="PAGE", help="页面：" + "、".join(PAGE_NAMES))

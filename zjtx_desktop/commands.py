@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from zjtx_desktop.audit import record
+from zjtx_desktop.backup import backup_before
 from zjtx_desktop.cli import EXIT_OK, EXIT_PROBLEM, Invocation, UnusableInput, UsageError
 from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import DatabaseLocation, transaction
@@ -155,6 +156,8 @@ def cmd_import(call: Invocation) -> int:
                 raise UnusableInput(str(exc)) from exc
             committed = False
             if not args.dry_run:
+                if plan.count("new", "update", "conflict") and (args.skip_invalid or not plan.count("error")):
+                    backup_before(call.location.sqlite_path, "before-import")
                 result = commit_plan(session, ctx.actor, plan, skip_invalid=args.skip_invalid)
                 committed = result.committed
                 if not committed:
@@ -276,6 +279,48 @@ def cmd_report(call: Invocation) -> int:
     return EXIT_OK
 
 
+def _sqlite_file(call: Invocation) -> Path:
+    path = call.location.sqlite_path
+    if path is None:
+        raise UserError(
+            "服务器数据库（PostgreSQL）请用服务器自带的工具备份和恢复（pg_dump / pg_restore），见使用说明。"
+        )
+    if not path.is_file():
+        raise UserError(f"数据库文件不存在：{path}")
+    return path
+
+
+def cmd_backup(call: Invocation) -> int:
+    from zjtx_desktop.backup import backup_sqlite, take_backup
+
+    database = _sqlite_file(call)
+    out: Path | None = call.args.out
+    if out is not None and not out.parent.exists():
+        raise UsageError(f"输出文件夹不存在：{out.parent}")
+    target = backup_sqlite(database, out) if out is not None else take_backup(database, "manual")
+    call.out(f"已备份并校验：{target}（{target.stat().st_size / 1024 / 1024:.1f} MB）")
+    return EXIT_OK
+
+
+def cmd_restore(call: Invocation) -> int:
+    from zjtx_desktop.backup import restore_backup
+
+    database = _sqlite_file(call)
+    source: Path = call.args.file
+    if source.resolve() == database.resolve():
+        raise UsageError("备份文件就是当前数据库本身")
+    safety = restore_backup(database, source)
+    # The restored database carries the backup's trail: the restore itself is its next entry.
+    ctx = _open(call.location, create=False)
+    try:
+        with transaction(ctx.sessions) as session:
+            record(session, ctx.actor, "restore", "database", source.name, after={"safety_copy": safety.name})
+    finally:
+        ctx.close()
+    call.out(f"已从 {source} 恢复数据库。恢复前的数据库已另存为：{safety}")
+    return EXIT_OK
+
+
 def cmd_check(call: Invocation) -> int:
     report = run_checks(call.location)
     for line in report.lines():
@@ -298,6 +343,8 @@ COMMANDS: dict[str, Callable[[Invocation], int]] = {
     "init": cmd_init,
     "progress": cmd_progress,
     "report": cmd_report,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
     "import": cmd_import,
     "export": cmd_export,
     "check": cmd_check,

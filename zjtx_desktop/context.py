@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import zjtx_desktop.audit  # noqa: F401 - registers the audit hash chain on every AuditEntry insert
+from zjtx_desktop.backup import daily_backup
 from zjtx_desktop.database import (
     DatabaseLocation,
     check_sqlite_path,
@@ -49,8 +50,11 @@ class AppContext:
         self.engine.dispose()
 
 
-def open_database(location: DatabaseLocation, *, actor: str | None = None, create: bool = True) -> AppContext:
-    """Check the place, migrate (backing up first), add missing reference data, and hand out sessions.
+def open_database(
+    location: DatabaseLocation, *, actor: str | None = None, create: bool = True, daily: bool = True
+) -> AppContext:
+    """Check the place, migrate (backing up first), add missing reference data, take the day's first
+    backup (rotated, verified), and hand out sessions.
 
     With create=False a missing SQLite file is an error instead of a new empty database.
     """
@@ -64,6 +68,8 @@ def open_database(location: DatabaseLocation, *, actor: str | None = None, creat
         sessions = session_factory(engine)
         with transaction(sessions) as session:
             seed_result = seed_reference_data(session)
+        if location.sqlite_path is not None and daily:
+            daily_backup(location.sqlite_path)
     except DatabaseError:
         raise
     except Exception as exc:

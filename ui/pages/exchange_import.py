@@ -145,11 +145,13 @@ def commit_preview(
     """
     from sqlalchemy.exc import IntegrityError
 
+    from zjtx_desktop.backup import backup_before
     from zjtx_desktop.database import transaction
     from zjtx_desktop.errors import UserError
     from zjtx_desktop.exchange.importer import commit_plan
     from zjtx_desktop.models import ImportBatch, utcnow
 
+    backup_before(ctx.location.sqlite_path, "before-import")
     try:
         with transaction(ctx.sessions) as session:
             result = commit_plan(
