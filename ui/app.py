@@ -127,6 +127,12 @@ def _close_opened(opening: Job) -> None:
     # The result is there even when its delivery was dropped (window closed while the database opened).
     opened = opening.result
     if isinstance(opened, OpenedDatabase):
+        from zjtx_desktop.backup import exit_backup
+
+        try:
+            exit_backup(opened.ctx.location.sqlite_path)
+        except Exception:  # leaving must not fail; the next start takes the daily backup
+            log.exception("backup on exit failed")
         opened.ctx.close()
 
 

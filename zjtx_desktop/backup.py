@@ -147,12 +147,39 @@ def take_backup(database: Path, reason: str, when: dt.datetime | None = None) ->
     return path
 
 
+def changed_since_last_backup(database: Path) -> bool:
+    """Whether anything was written after the newest backup (every write leaves an audit entry), so that
+    an unchanged database is not copied again and again."""
+    backups = list_backups(database)
+    if not backups:
+        return True
+    # The file's time, not its name's: names have whole seconds, audit stamps microseconds (UTC).
+    latest = max(backup.path.stat().st_mtime for backup in backups)
+    newest = dt.datetime.fromtimestamp(latest, dt.UTC).replace(tzinfo=None)
+    connection = sqlite3.connect(f"file:{database.as_posix()}?mode=ro", uri=True)
+    try:
+        last = connection.execute("SELECT max(at) FROM audit_entry").fetchone()[0]
+    except sqlite3.DatabaseError:
+        return True
+    finally:
+        connection.close()
+    return last is not None and dt.datetime.fromisoformat(str(last)) > newest
+
+
 def daily_backup(database: Path, today: dt.date | None = None) -> Path | None:
-    """Once a day (the first start of the day): a backup unless one was already taken today."""
+    """Once a day (the first start of the day): a backup, unless one was taken today or nothing has
+    changed since the last one."""
     today = today or dt.date.today()
-    if any(b.taken.date() == today for b in list_backups(database)):
+    if any(b.taken.date() == today for b in list_backups(database)) or not changed_since_last_backup(database):
         return None
     return take_backup(database, "daily")
+
+
+def exit_backup(database: Path | None) -> Path | None:
+    """On leaving the program: a backup when this session (or anyone since the last backup) wrote."""
+    if database is None or not database.is_file() or not changed_since_last_backup(database):
+        return None
+    return take_backup(database, "exit")
 
 
 def restore_backup(database: Path, backup: Path) -> Path:

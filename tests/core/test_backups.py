@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from zjtx_desktop.audit import record
 from zjtx_desktop.backup import (
     backup_name,
     backups_folder,
     backups_to_keep,
     daily_backup,
+    exit_backup,
     list_backups,
     restore_backup,
     take_backup,
@@ -62,8 +64,14 @@ def test_backups_are_verified_single_files_and_the_day_has_one_automatic_backup(
     assert sorted(p.name for p in path.parent.iterdir()) == sorted(b.path.name for b in list_backups(db_path))
     first = daily_backup(db_path, dt.date.today())
     assert first is None  # the manual backup already covers today
-    tomorrow = daily_backup(db_path, dt.date.today() + dt.timedelta(days=1))
-    assert tomorrow is not None  # no backup dated tomorrow yet
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    assert daily_backup(db_path, tomorrow) is None  # nothing changed since: no copy of the same data
+    assert exit_backup(db_path) is None
+    add(ctx, "丽水市宏达精密机械有限公司", "91331102MA2A0B1C4R")
+    with transaction(ctx.sessions) as session:
+        record(session, "张科员", "create", "enterprise", "1")
+    assert daily_backup(db_path, tomorrow) is not None
+    assert exit_backup(db_path) is None  # the daily one has just copied the change
 
 
 def test_restore_is_exact_and_keeps_a_safety_copy(ctx: AppContext, db_path: Path) -> None:
