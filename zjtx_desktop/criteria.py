@@ -48,8 +48,8 @@ from zjtx_desktop.clock import format_local
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.fields import ANNUAL_FIELDS, DIGITAL_LEVELS, ENTERPRISE_FIELDS, RD_INSTITUTION_LEVELS, FieldSpec
 from zjtx_desktop.models import AnnualReport, Cultivation, Enterprise, Program, Region, RuleSet
-from zjtx_desktop.registry import NotFound, PermissionDenied, Problem, ValidationFailed, VersionConflict
-from zjtx_desktop.settings import installation
+from zjtx_desktop.permissions import require_city
+from zjtx_desktop.registry import NotFound, Problem, ValidationFailed, VersionConflict
 
 KIND = "criteria"
 EXITED = "已退出"
@@ -1799,12 +1799,6 @@ NEW_RULE_SET_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 
-def require_city(session: Session) -> None:
-    """Rule sets are the bureau's: a county installation may look, not change."""
-    if not installation(session).is_city:
-        raise PermissionDenied(CITY_ONLY)
-
-
 def _find(session: Session, code: str, year: int | None) -> RuleSet | None:
     return session.scalars(
         select(RuleSet).where(
@@ -1865,7 +1859,7 @@ def save_rule_set(
     edit saved elsewhere meanwhile raises VersionConflict. The change and its audit entry commit together
     in the caller's transaction.
     """
-    require_city(session)
+    require_city(session, CITY_ONLY)
     names = _program_names(session)
     problems = [Problem(None, message) for message in validate_definition(definition, names.keys())]
     if expected_version is None:

@@ -20,8 +20,8 @@ from zjtx_desktop.fields import FieldSpec, check_value, clean_text
 from zjtx_desktop.location import DatabaseLocation
 from zjtx_desktop.models import PolicyTask, TaskProgress
 from zjtx_desktop.paths import data_dir as default_data_dir
-from zjtx_desktop.registry import NotFound, PermissionDenied, Problem, ValidationFailed, VersionConflict
-from zjtx_desktop.settings import installation
+from zjtx_desktop.permissions import require_city
+from zjtx_desktop.registry import NotFound, Problem, ValidationFailed, VersionConflict
 
 NOT_STARTED, IN_PROGRESS, DONE, BEHIND = "未启动", "推进中", "已完成", "滞后"
 TASK_STATUSES = (NOT_STARTED, IN_PROGRESS, DONE, BEHIND)
@@ -302,12 +302,6 @@ def _raise_on_errors(problems: list[Problem]) -> None:
 CITY_ONLY = "十五项政策任务由市级部门牵头，督查进展由市局记录；县级安装只能查看。"
 
 
-def require_city(session: Session) -> None:
-    """Supervision is the bureau's (until accounts and roles exist): a county installation only reads."""
-    if not installation(session).is_city:
-        raise PermissionDenied(CITY_ONLY)
-
-
 def _load_task(session: Session, task_id: int) -> PolicyTask:
     task = session.get(PolicyTask, task_id)
     if task is None:
@@ -385,7 +379,7 @@ def add_note(
     checked and flushed; if the transaction then fails or is rolled back, the copy is removed again.
     Returns the new note's id.
     """
-    require_city(session)
+    require_city(session, CITY_ONLY)
     task = _load_task(session, task_id)
     period, note = clean_text(period or ""), (note or "").strip()
     values = {"period": period or None, "recorded_on": recorded_on, "status": status, "note": note or None}
@@ -457,7 +451,7 @@ def update_task(
     Raises VersionConflict when the task was changed elsewhere (another window, a progress note)
     after it was read, so that nobody silently overwrites someone else's change.
     """
-    require_city(session)
+    require_city(session, CITY_ONLY)
     task = _load_task(session, task_id)
     if task.version != expected_version:
         raise VersionConflict(
@@ -488,7 +482,7 @@ def update_task(
 def delete_note(session: Session, actor: str, note_id: int, *, expected_version: int | None = None) -> None:
     """Delete a progress note. Its evidence file stays where it is, so that the audit entry (which
     keeps the note's text and the file's path) still leads to it; the task's status is not changed."""
-    require_city(session)
+    require_city(session, CITY_ONLY)
     progress = session.get(TaskProgress, note_id)
     if progress is None:
         raise NotFound("这条进展记录已不存在，可能已被删除")

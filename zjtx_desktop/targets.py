@@ -18,9 +18,9 @@ from zjtx_desktop.errors import UserError
 from zjtx_desktop.exchange.sheets import TARGET_FIELDS
 from zjtx_desktop.fields import FieldSpec, check_value, clean_text
 from zjtx_desktop.models import Program, Region, Target, TargetPlan
+from zjtx_desktop.permissions import require_city
 from zjtx_desktop.progress import period_label
-from zjtx_desktop.registry import NotFound, PermissionDenied, Problem, ValidationFailed, VersionConflict
-from zjtx_desktop.settings import installation
+from zjtx_desktop.registry import NotFound, Problem, ValidationFailed, VersionConflict
 
 PeriodKey = tuple[str, int, int]  # program code, start year, end year
 
@@ -200,12 +200,6 @@ def _common_document(rows: list[UnitTarget]) -> str | None:
 # --- checks shared by the writers -------------------------------------------------------------
 
 
-def require_city(session: Session) -> None:
-    """Targets are the bureau's: a county installation may look, not change (until accounts and roles exist)."""
-    if not installation(session).is_city:
-        raise PermissionDenied(COUNTY_READ_ONLY)
-
-
 def _tidy(values: Mapping[str, Any]) -> dict[str, Any]:
     """Trim text (empty → None) and take 12.0 for 12 in whole-number fields."""
     tidy: dict[str, Any] = {}
@@ -335,7 +329,7 @@ def save_plan(
     the document's period, and moving them silently would change what progress counts.
     Raises ValidationFailed (every problem), VersionConflict, NotFound or PermissionDenied.
     """
-    require_city(session)
+    require_city(session, COUNTY_READ_ONLY)
     values = _tidy(
         {
             "program_code": program_code,
@@ -392,7 +386,7 @@ def delete_plan(
     A round with unit targets is refused unless `with_targets` (the GUI asks first): deleting them
     takes the period out of every progress table, so it must be a deliberate choice.
     """
-    require_city(session)
+    require_city(session, COUNTY_READ_ONLY)
     plan = _load_plan(session, plan_id)
     if expected_version is not None:
         _check_version("该目标轮次", plan.version, expected_version, plan.updated_at)
@@ -503,7 +497,7 @@ def set_target(
     an empty string clears. `expected_version` is the version the clerk saw (None for a new row); a row
     changed or deleted meanwhile raises VersionConflict. A period without a round gets one.
     """
-    require_city(session)
+    require_city(session, COUNTY_READ_ONLY)
     values: dict[str, Any] = {
         "region_code": region_code,
         "program_code": program_code,
@@ -571,7 +565,7 @@ def set_target(
 
 def delete_target(session: Session, actor: str, target_id: int, expected_version: int) -> None:
     """Remove one unit's target (the unit then has no target in that round)."""
-    require_city(session)
+    require_city(session, COUNTY_READ_ONLY)
     target = session.get(Target, target_id)
     if target is None:
         raise NotFound("该单位目标已被删除，请刷新")
