@@ -326,6 +326,9 @@ class MujunPanel(QWidget):
         top_layout.addLayout(heading)
         # Every column but the unit holds numbers (a scheme may have more than four classes).
         self.distribution_model = DistributionModel(["单位"], numeric=range(1, 16), colour=self._distribution_colour)
+        # Owned by the panel on the C++ side too: a view repainting while the panel is torn down must not
+        # reach a model whose Python half is already gone.
+        self.distribution_model.setParent(self)
         self.distribution_view = make_table_view(self.distribution_model)
         self.distribution_view.verticalHeader().setDefaultSectionSize(DISTRIBUTION_ROW_HEIGHT)
         self.distribution_view.setToolTip("单击一个单位，下方只列该单位的企业")
@@ -342,6 +345,7 @@ class MujunPanel(QWidget):
         self.count_label.setObjectName("sectionTitle")
         bottom_layout.addWidget(self.count_label)
         self.model = MujunEnterpriseModel()
+        self.model.setParent(self)
         self.view = make_table_view(self.model)
         self.view.setToolTip("双击企业打开企业档案")
         self.view.doubleClicked.connect(self._on_double_clicked)
