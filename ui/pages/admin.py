@@ -1,5 +1,6 @@
 """系统管理: facts about this installation (unit, database, schema revision, version) and its backups:
-take one now, restore one (a safety copy of the current database is kept), open the folder."""
+take one now, restore one (a safety copy of the current database is kept), open the folder. Each
+section of the page is a tab, so further ones (审计日志, 账户) sit beside 概况与备份."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.dialogs import prompts
 from ui.jobs import Job, JobRunner, Work
@@ -98,6 +108,13 @@ def load_facts(ctx: AppContext) -> dict[str, str]:
 class AdminPage(Page):
     def __init__(self, jobs: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(PAGE_TITLES["admin"], jobs, parent)
+        self.tabs = QTabWidget()
+        self.body.addWidget(self.tabs, 1)
+        overview = QWidget()
+        overview_layout = QVBoxLayout(overview)
+        overview_layout.setContentsMargins(0, SPACING, 0, 0)
+        overview_layout.setSpacing(SPACING)
+        self.tabs.addTab(overview, "概况与备份")
         box = QGroupBox("本机信息")
         form = QFormLayout(box)
         form.setHorizontalSpacing(SPACING * 2)
@@ -111,7 +128,7 @@ class AdminPage(Page):
             value.setWordWrap(True)
             form.addRow(f"{name}：", value)
             self.fact_labels[name] = value
-        self.body.addWidget(box)
+        overview_layout.addWidget(box)
 
         backups = QGroupBox("数据备份")
         backup_layout = QVBoxLayout(backups)
@@ -132,7 +149,7 @@ class AdminPage(Page):
         for button in (self.folder_button, self.backup_button, self.restore_button):
             buttons.addWidget(button)
         backup_layout.addLayout(buttons)
-        self.body.addWidget(backups, 1)
+        overview_layout.addWidget(backups, 1)
         self.data: AdminData | None = None
         self.job: Job | None = None
 
