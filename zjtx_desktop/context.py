@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-import zjtx_desktop.audit  # noqa: F401 - registers the audit hash chain on every AuditEntry insert
+import zjtx_desktop.audit  # registers the audit hash chain on every AuditEntry insert
+import zjtx_desktop.permissions  # noqa: F401 - registers the account scope on every session
 from zjtx_desktop.backup import daily_backup
 from zjtx_desktop.database import (
     DatabaseLocation,
@@ -22,6 +23,7 @@ from zjtx_desktop.database import (
 )
 from zjtx_desktop.errors import DatabaseError
 from zjtx_desktop.migrations import UpgradeResult, upgrade
+from zjtx_desktop.principal import PRINCIPAL_KEY, Principal, system_principal
 from zjtx_desktop.seeds import SeedResult, seed_reference_data
 
 
@@ -42,6 +44,18 @@ class AppContext:
     actor: str
     upgrade_result: UpgradeResult | None = None
     seed_result: SeedResult = field(default_factory=SeedResult)
+    principal: Principal | None = None
+
+    def __post_init__(self) -> None:
+        if self.principal is None:
+            self.sign_in(system_principal(self.actor))
+
+    def sign_in(self, principal: Principal) -> None:
+        """Every session made from now on acts as `principal`: its scope and rights are enforced in the core
+        (zjtx_desktop.permissions) and its name is the actor of the audit trail."""
+        self.principal = principal
+        self.actor = principal.actor
+        self.sessions.configure(info={PRINCIPAL_KEY: principal})
 
     def close(self) -> None:
         # Closing must not fail just because the planner statistics could not be refreshed.

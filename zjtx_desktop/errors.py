@@ -7,3 +7,7 @@ class UserError(Exception):
 
 class DatabaseError(UserError):
     """The database cannot be opened or used as it is (wrong place, newer than the program, damaged)."""
+
+
+class PermissionDenied(UserError):
+    """The signed-in account (or this installation) may not do or see this."""

@@ -1,15 +1,155 @@
-"""Who may change what, until accounts and roles exist: the city's data (targets, rule sets, supervision)
-is written by a city installation only; a county installation reads it."""
+"""Who may see and change what, enforced in the core: a county account's sessions read and write its own
+unit only (every ORM query is narrowed, every flush checked), a read-only account writes nothing, and the
+city's own data (targets, rule sets, supervision) is written by city staff on a city installation."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from collections.abc import Iterable
+from typing import Any
 
-from zjtx_desktop.registry import PermissionDenied
-from zjtx_desktop.settings import installation
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from zjtx_desktop.errors import PermissionDenied
+from zjtx_desktop.models import (
+    AnnualReport,
+    AuditEntry,
+    Cultivation,
+    Enterprise,
+    HelpVisit,
+    Setting,
+    User,
+)
+from zjtx_desktop.principal import Principal, acting
+
+# Execution option for the few internal reads that must see every unit (e.g. "this credit code is already
+# registered in another unit"); never used to hand rows to a caller.
+ALL_UNITS = "zjtx_all_units"
+
+READ_ONLY_MESSAGE = "当前账户为只读账户，不能修改数据"
+# A read-only account may still keep its own saved enterprise-list filters.
+_READ_ONLY_SETTINGS = frozenset({"enterprise_list.saved_filters"})
+_ENTERPRISE_CHILDREN = (Cultivation, AnnualReport, HelpVisit)
+
+
+def visible_units(session: Session) -> list[str] | None:
+    """The unit codes the session may see: None for every unit (city), else [its unit]."""
+    from zjtx_desktop.settings import installation
+
+    own = installation(session)
+    return None if own.is_city else [own.unit_code]
+
+
+def require_write(session: Session) -> Principal:
+    """Raise PermissionDenied unless the session may change data; returns who is acting."""
+    principal = acting(session)
+    if not principal.can_write:
+        raise PermissionDenied(READ_ONLY_MESSAGE)
+    return principal
 
 
 def require_city(session: Session, message: str) -> None:
-    """Raise PermissionDenied(message) unless this is a city installation."""
-    if not installation(session).is_city:
+    """Raise PermissionDenied(message) unless city staff (or an administrator) on a city installation."""
+    from zjtx_desktop.settings import configured_installation
+
+    principal = require_write(session)
+    if not configured_installation(session).is_city or not principal.writes_city_data or principal.unit_code:
         raise PermissionDenied(message)
+
+
+def require_admin(session: Session, message: str = "只有管理员可以管理账户") -> Principal:
+    principal = acting(session)
+    if not principal.is_admin:
+        raise PermissionDenied(message)
+    return principal
+
+
+def require_unit(session: Session, unit_code: str | None, doing: str = "处理") -> None:
+    """Raise PermissionDenied unless the session may see and write `unit_code`."""
+    units = visible_units(session)
+    if units is not None and unit_code not in units:
+        raise PermissionDenied(f"当前账户只能{doing}本单位（{units[0]}）的数据")
+
+
+# --- enforcement on every session -------------------------------------------------------------------
+
+
+def _limited_units(session: Session) -> list[str] | None:
+    # From the principal alone: the event runs for every query, and must not query itself.
+    unit = acting(session).unit_code
+    return None if unit is None else [unit]
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _narrow_reads(state: ORMExecuteState) -> None:
+    """Add "region in the account's units" to every ORM SELECT touching enterprises or their records."""
+    if not state.is_select or state.is_column_load or state.execution_options.get(ALL_UNITS):
+        return
+    units = _limited_units(state.session)
+    if units is None:
+        return
+    own_enterprises = select(Enterprise.id).where(Enterprise.region_code.in_(units))
+    state.statement = state.statement.options(
+        with_loader_criteria(Enterprise, Enterprise.region_code.in_(units), include_aliases=True),
+        *(
+            with_loader_criteria(child, child.enterprise_id.in_(own_enterprises), include_aliases=True)
+            for child in _ENTERPRISE_CHILDREN
+        ),
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _check_writes(session: Session, _context: Any, _instances: Any) -> None:
+    """The last line of defence behind the services' own checks: nothing outside the account's rights is
+    flushed, whichever code path built it."""
+    principal = acting(session)
+    if principal.role in ("admin", "system") and principal.unit_code is None:
+        return
+    changed = [
+        obj
+        for obj in (*session.new, *session.deleted, *session.dirty)
+        if obj in session.new or obj in session.deleted or session.is_modified(obj)
+    ]
+    if not changed:
+        return
+    if not principal.can_write:
+        for obj in changed:
+            if not _read_only_may_write(principal, obj):
+                raise PermissionDenied(READ_ONLY_MESSAGE)
+    if principal.unit_code is not None:
+        with session.no_autoflush:
+            _check_units(session, principal.unit_code, changed)
+    for obj in changed:
+        if isinstance(obj, User) and obj.id != principal.user_id and not principal.is_admin:
+            raise PermissionDenied("只有管理员可以管理账户")
+
+
+def _read_only_may_write(principal: Principal, obj: object) -> bool:
+    if isinstance(obj, AuditEntry):
+        return True
+    if isinstance(obj, User):
+        return obj.id == principal.user_id
+    return isinstance(obj, Setting) and obj.key in _READ_ONLY_SETTINGS
+
+
+def _check_units(session: Session, unit: str, changed: Iterable[object]) -> None:
+    message = "当前账户只能修改本单位的企业和记录"
+    child_ids: set[int] = set()
+    for obj in changed:
+        if isinstance(obj, Enterprise):
+            history = inspect(obj).attrs.region_code.history
+            if {obj.region_code, *history.deleted} - {unit}:
+                raise PermissionDenied(message)
+        elif isinstance(obj, _ENTERPRISE_CHILDREN):
+            child: Any = obj
+            history = inspect(child).attrs.enterprise_id.history
+            child_ids.update(i for i in (child.enterprise_id, *history.deleted) if i is not None)
+        elif isinstance(obj, Setting) and obj.key.startswith("installation."):
+            raise PermissionDenied("只有管理员可以修改本机单位设置")
+    if child_ids:
+        regions = session.execute(
+            select(Enterprise.region_code).where(Enterprise.id.in_(child_ids)).distinct(),
+            execution_options={ALL_UNITS: True},
+        ).scalars()
+        if set(regions) - {unit}:
+            raise PermissionDenied(message)

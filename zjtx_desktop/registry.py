@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from zjtx_desktop import uscc
 from zjtx_desktop.audit import record
 from zjtx_desktop.clock import format_local
+from zjtx_desktop.errors import PermissionDenied as PermissionDenied  # re-exported: services raise it from here
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.fields import (
     ANNUAL_FIELDS,
@@ -57,10 +58,6 @@ class VersionConflict(UserError):
 
 
 class NotFound(UserError):
-    pass
-
-
-class PermissionDenied(UserError):
     pass
 
 

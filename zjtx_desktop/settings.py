@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zjtx_desktop.errors import UserError
+from zjtx_desktop.errors import PermissionDenied, UserError
 from zjtx_desktop.models import Region, Setting
+from zjtx_desktop.principal import acting
 
 UNIT_KEY = "installation.unit"
 ORGANISATION_KEY = "installation.organisation"
@@ -22,6 +23,7 @@ class Installation:
     unit_name: str
     organisation: str
     configured: bool
+    can_write: bool = True  # False for a read-only account
 
     @property
     def is_city(self) -> bool:
@@ -60,6 +62,8 @@ def default_organisation(region: Region) -> str:
 
 
 def configure_installation(session: Session, unit: str | None, organisation: str | None, now: str) -> Installation:
+    if not acting(session).is_admin:
+        raise PermissionDenied("只有管理员可以修改本机单位设置")
     region = find_region(session, unit or CITY_CODE)
     if region is None:
         raise UserError(f"未知的单位“{unit}”：请使用单位代码（如 331102）或名称（如 莲都区）")
@@ -71,6 +75,21 @@ def configure_installation(session: Session, unit: str | None, organisation: str
 
 
 def installation(session: Session) -> Installation:
+    """The installation as the session's account sees it: a county account on a city installation works
+    like that county's installation (its unit, its bureau's name on reports); read-only cannot write."""
+    configured = configured_installation(session)
+    principal = acting(session)
+    if principal.unit_code and configured.is_city:
+        region = session.get(Region, principal.unit_code)
+        if region is not None:
+            return Installation(
+                region.code, region.name, default_organisation(region), configured.configured, principal.can_write
+            )
+    return replace(configured, can_write=principal.can_write)
+
+
+def configured_installation(session: Session) -> Installation:
+    """The unit and organisation this installation was set up for, whoever is signed in."""
     code = get_setting(session, UNIT_KEY) or CITY_CODE
     region = session.get(Region, code)
     name = region.name if region else code

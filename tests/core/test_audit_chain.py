@@ -95,6 +95,8 @@ def test_upgrading_an_older_database_chains_its_existing_entries(
         connection.execute("DROP TRIGGER audit_entry_append_only_update")
         connection.execute("DROP TRIGGER audit_entry_append_only_delete")
         connection.execute("UPDATE audit_entry SET prev_hash = NULL, hash = NULL")
+        for column in ("must_change_password", "password_changed_at", "last_login_at", "last_failed_at"):
+            connection.execute(f"ALTER TABLE user_account DROP COLUMN {column}")  # added by 0005
         connection.execute("UPDATE alembic_version SET version_num = '0003'")
     upgraded = open_database(resolve_location(str(db_path)))
     try:

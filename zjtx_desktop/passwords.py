@@ -1,0 +1,95 @@
+"""Password hashing with scrypt (memory-hard, in the standard library); the parameters travel with the hash."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+SCHEME = "scrypt"
+# OWASP's recommendation for scrypt: 128 MiB of memory and about a third of a second per check on an
+# office PC — slow enough to make guessing a stolen database expensive, fast enough for a login.
+DEFAULT_N = 2**17
+DEFAULT_R = 8
+DEFAULT_P = 1
+SALT_BYTES = 16
+KEY_BYTES = 32
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class KdfParameters:
+    n: int = DEFAULT_N
+    r: int = DEFAULT_R
+    p: int = DEFAULT_P
+
+
+def _derive(password: str, salt: bytes, params: KdfParameters) -> bytes:
+    # scrypt needs 128·r·n bytes; OpenSSL refuses more than its default 32 MiB unless maxmem says so.
+    maxmem = 128 * params.r * params.n * (params.p + 1) + 1024 * 1024
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=params.n, r=params.r, p=params.p, maxmem=maxmem, dklen=KEY_BYTES
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: str, params: KdfParameters | None = None) -> str:
+    """ "scrypt$n=…,r=…,p=…$salt$key" (base64), so that the cost can be raised later without breaking logins."""
+    params = params or KdfParameters()
+    salt = secrets.token_bytes(SALT_BYTES)
+    key = _derive(password, salt, params)
+    return f"{SCHEME}$n={params.n},r={params.r},p={params.p}${_b64(salt)}${_b64(key)}"
+
+
+def parameters_of(stored: str) -> KdfParameters | None:
+    parts = stored.split("$")
+    if len(parts) != 4 or parts[0] != SCHEME:
+        return None
+    try:
+        values = dict(item.split("=", 1) for item in parts[1].split(","))
+        return KdfParameters(int(values["n"]), int(values["r"]), int(values["p"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """True if `password` matches; a missing or malformed hash never matches."""
+    if not stored:
+        return False
+    params = parameters_of(stored)
+    if params is None:
+        return False
+    _scheme, _params, salt_text, key_text = stored.split("$")
+    try:
+        salt = base64.b64decode(salt_text, validate=True)
+        key = base64.b64decode(key_text, validate=True)
+    except ValueError:
+        return False
+    return hmac.compare_digest(_derive(password, salt, params), key)
+
+
+def needs_rehash(stored: str | None, params: KdfParameters | None = None) -> bool:
+    return parameters_of(stored or "") != (params or KdfParameters())
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why `password` is not acceptable (a Chinese sentence), or None."""
+    if len(password) < MIN_LENGTH:
+        return f"密码至少 {MIN_LENGTH} 个字符"
+    if len(password) > MAX_LENGTH:
+        return f"密码不能超过 {MAX_LENGTH} 个字符"
+    if password.strip() != password:
+        return "密码开头和结尾不能是空格"
+    if len(set(password)) < 3:
+        return "密码过于简单（至少包含 3 个不同的字符）"
+    if username and password.casefold() == username.casefold():
+        return "密码不能与用户名相同"
+    if password.isdigit() and password in "012345678909876543210":
+        return "密码不能是连续数字"
+    return None
