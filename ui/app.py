@@ -29,6 +29,7 @@ from ui.theme import app_icon, application_font, load_stylesheet
 from ui.widgets import PageState
 from zjtx_desktop import APP_NAME, __version__
 from zjtx_desktop.errors import UserError
+from zjtx_desktop.instance_lock import InstanceLock
 
 if TYPE_CHECKING:
     from zjtx_desktop.context import AppContext
@@ -165,6 +166,21 @@ def run_gui(location: DatabaseLocation) -> int:
         # Before any Qt object: Qt would otherwise abort the process with an English message.
         raise UserError(NO_DISPLAY_MESSAGE)
     app = prepare_application()
+    # One running instance per database (DESIGN §8): taken before the window shows, released only
+    # after the database has been closed (the exit backup included), also when leaving by an error.
+    lock = InstanceLock(location.sqlite_path, purpose="图形界面", create_folder=True)
+    try:
+        lock.acquire()
+    except UserError as exc:
+        QMessageBox.warning(None, APP_NAME, str(exc))
+        return 1
+    try:
+        return _run_main_window(app, location, entered)
+    finally:
+        lock.release()
+
+
+def _run_main_window(app: QApplication, location: DatabaseLocation, entered: float) -> int:
     jobs = JobRunner()
     window = MainWindow(jobs)
     window.show()

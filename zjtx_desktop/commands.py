@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -14,19 +16,48 @@ from zjtx_desktop.audit import record
 from zjtx_desktop.backup import backup_before
 from zjtx_desktop.cli import EXIT_OK, EXIT_PROBLEM, Invocation, UnusableInput, UsageError
 from zjtx_desktop.context import AppContext, open_database
-from zjtx_desktop.database import DatabaseLocation, transaction
+from zjtx_desktop.database import DatabaseLocation, check_sqlite_path, transaction
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.health import run_checks
+from zjtx_desktop.instance_lock import InstanceLock
 from zjtx_desktop.models import Enterprise
 from zjtx_desktop.progress import COUNTING_RULE, progress_by_unit, resolve_program
 from zjtx_desktop.settings import configure_installation, find_region, installation
 from zjtx_desktop.standing import load_thresholds, standings
+
+Command = Callable[[Invocation], int]
 
 
 def _open(location: DatabaseLocation, *, create: bool) -> AppContext:
     return open_database(location, create=create)
 
 
+def _exclusive(
+    *, create: bool = False, unless: Callable[[argparse.Namespace], bool] | None = None
+) -> Callable[[Command], Command]:
+    """A command that replaces or bulk-writes a SQLite database holds its instance lock (DESIGN §8) while it runs.
+
+    Refused (exit 1, one line naming the holder) while the GUI or another such command has the database.
+    A missing database is left to the command to report, unless the command creates it (create=True):
+    then the folder is checked (network drives refused) and made before a lock file is put in it.
+    """
+
+    def wrap(command: Command) -> Command:
+        @functools.wraps(command)
+        def run(call: Invocation) -> int:
+            path = call.location.sqlite_path
+            if path is None or (unless is not None and unless(call.args)) or (not create and not path.exists()):
+                return command(call)
+            check_sqlite_path(path, create_folder=create)
+            with InstanceLock(path, purpose=f"命令行 {call.args.command}"):
+                return command(call)
+
+        return run
+
+    return wrap
+
+
+@_exclusive(create=True)
 def cmd_init(call: Invocation) -> int:
     args = call.args
     existed = call.location.sqlite_path is not None and call.location.sqlite_path.exists()
@@ -137,6 +168,8 @@ def _percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
+# A dry run writes nothing, so it may check a file while the GUI has the database open.
+@_exclusive(unless=lambda args: bool(args.dry_run))
 def cmd_import(call: Invocation) -> int:
     """DESIGN §4: exit 0 committed (or a clean dry run), 1 rows rejected and nothing written, 2 unusable file."""
     from zjtx_desktop.exchange.error_workbook import write_error_workbook
@@ -302,6 +335,7 @@ def cmd_backup(call: Invocation) -> int:
     return EXIT_OK
 
 
+@_exclusive()
 def cmd_restore(call: Invocation) -> int:
     from zjtx_desktop.backup import restore_backup
 
@@ -339,7 +373,7 @@ def cmd_screenshot(call: Invocation) -> int:
     return EXIT_OK
 
 
-COMMANDS: dict[str, Callable[[Invocation], int]] = {
+COMMANDS: dict[str, Command] = {
     "init": cmd_init,
     "progress": cmd_progress,
     "report": cmd_report,
