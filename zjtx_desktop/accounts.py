@@ -178,7 +178,7 @@ def create_first_admin(
 
 def list_accounts(session: Session) -> list[AccountRow]:
     require_admin(session)
-    names = dict(session.execute(select(Region.code, Region.name)).tuples())
+    names: dict[str, str] = {code: name for code, name in session.execute(select(Region.code, Region.name))}
     users = session.scalars(select(User).order_by(User.role != "admin", User.username))
     return [
         AccountRow(

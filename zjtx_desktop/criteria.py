@@ -48,7 +48,7 @@ from zjtx_desktop.clock import format_local
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.fields import ANNUAL_FIELDS, DIGITAL_LEVELS, ENTERPRISE_FIELDS, RD_INSTITUTION_LEVELS, FieldSpec
 from zjtx_desktop.models import AnnualReport, Cultivation, Enterprise, Program, Region, RuleSet
-from zjtx_desktop.permissions import require_city
+from zjtx_desktop.permissions import narrowed, require_city
 from zjtx_desktop.registry import NotFound, Problem, ValidationFailed, VersionConflict
 
 KIND = "criteria"
@@ -1624,6 +1624,7 @@ def screen(
     """
     info = rule_set_code if isinstance(rule_set_code, RuleSetInfo) else get_rule_set(session, rule_set_code)
     criteria = _usable(info)
+    unit_codes = narrowed(session, unit_codes)  # plain Core reads below: narrowed by hand
     today = today or dt.date.today()
     if year is None:
         year = session.scalar(select(func.max(AnnualReport.year)))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from zjtx_desktop.fields import SCALE_TYPES
 from zjtx_desktop.models import Cultivation, Enterprise, HelpVisit, Industry, Program, Region
+from zjtx_desktop.permissions import account_units
 from zjtx_desktop.search_text import initials_pattern, like_escape, normalise
 from zjtx_desktop.settings import get_setting, set_setting
 
@@ -121,6 +122,9 @@ def search_ids(session: Session, query: EnterpriseFilter, limit: int | None = No
     if query.sort not in SORT_KEYS:
         raise ValueError(f"unknown sort key {query.sort!r}")
     statement = select(Enterprise.id).where(*_conditions(query))
+    limit_units = account_units(session)
+    if limit_units is not None:  # plain Core execution below: the account's narrowing is added by hand
+        statement = statement.where(Enterprise.region_code.in_(limit_units))
     if query.sort == "unit":
         statement = statement.join(Region, Region.code == Enterprise.region_code)
         keys: list[Any] = [Region.sort_order, Enterprise.name]

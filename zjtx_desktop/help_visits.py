@@ -23,6 +23,7 @@ from zjtx_desktop.audit import record
 from zjtx_desktop.enterprise_records import VISIT, update_record
 from zjtx_desktop.fields import ENTERPRISE_FIELD_BY_KEY, FieldSpec, check_value, clean_text
 from zjtx_desktop.models import Cultivation, Enterprise, HelpVisit, Region
+from zjtx_desktop.permissions import narrowed
 from zjtx_desktop.pinyin import initials
 from zjtx_desktop.registry import NotFound, PermissionDenied, Problem, ValidationFailed, VersionConflict
 from zjtx_desktop.search_text import initials_pattern, like_escape, normalise
@@ -179,7 +180,7 @@ def visit_list(
     `search` looks in the enterprise's name, credit code and pinyin initials.
     """
     conditions = _visit_conditions(
-        unit_codes=unit_codes,
+        unit_codes=narrowed(session, unit_codes),  # plain Core execution: narrowed by hand
         officer=officer,
         status=status,
         since=since,
@@ -287,7 +288,7 @@ def visit_count(
 ) -> int:
     """How many visits `visit_list` would return with the same filters and no limit."""
     conditions = _visit_conditions(
-        unit_codes=unit_codes,
+        unit_codes=narrowed(session, unit_codes),  # plain Core execution: narrowed by hand
         officer=officer,
         status=status,
         since=since,
@@ -429,7 +430,7 @@ def contact_list(
     lists those without one; `not_visited_since` keeps those not visited on or after that day, the
     longest unvisited (never visited) first."""
     conditions = _contact_conditions(
-        unit_codes=unit_codes, search=search, officer=officer, not_visited_since=not_visited_since
+        unit_codes=narrowed(session, unit_codes), search=search, officer=officer, not_visited_since=not_visited_since
     )
     columns: list[Any] = [Enterprise.id, Enterprise.name, Enterprise.uscc, Region.name, Enterprise.help_officer]
     statement: Select[Any] = select(*columns).join(Region, Region.code == Enterprise.region_code).where(*conditions)
@@ -501,7 +502,7 @@ def contact_count(
 ) -> int:
     """How many enterprises `contact_list` would return with the same filters and no limit."""
     conditions = _contact_conditions(
-        unit_codes=unit_codes, search=search, officer=officer, not_visited_since=not_visited_since
+        unit_codes=narrowed(session, unit_codes), search=search, officer=officer, not_visited_since=not_visited_since
     )
     return int(session.scalar(select(func.count()).select_from(Enterprise).where(*conditions)) or 0)
 

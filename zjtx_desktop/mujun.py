@@ -38,6 +38,7 @@ from zjtx_desktop.evaluation import unit_label
 from zjtx_desktop.fields import SCALE_TYPES, FieldSpec, check_value
 from zjtx_desktop.models import AnnualReport, Enterprise, Region, RuleSet
 from zjtx_desktop.paths import seeds_path
+from zjtx_desktop.permissions import ALL_UNITS, narrowed
 from zjtx_desktop.registry import Problem, ValidationFailed, VersionConflict
 
 KIND = "mujun"
@@ -797,7 +798,9 @@ def _pool_sums(
     if unit_codes is not None:
         inner = inner.where(Enterprise.region_code.in_(list(unit_codes)))
     result: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    for row in session.execute(inner):
+    # Sums over the pool the scheme names (maybe the whole city, for a county account too): only totals
+    # leave this function, so the account's automatic narrowing is lifted here.
+    for row in session.execute(inner, execution_options={ALL_UNITS: True}):
         unit, group = row[0], row[1]
         if group is None:
             continue
@@ -919,6 +922,7 @@ def evaluate(
     ranking scope "city"), every unit's enterprises still form the pools. `scheme` defaults to the year's.
     """
     scheme = scheme or load_scheme(session, year)
+    unit_codes = narrowed(session, unit_codes)  # a county account gets its own unit's results only
     city_wide = "city" in (scheme.reference_scope, scheme.ranking_scope)
     read_units = None if city_wide or unit_codes is None else list(unit_codes)
     units = _units(session, unit_codes)

@@ -4,7 +4,7 @@ city's own data (targets, rule sets, supervision) is written by city staff on a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import event, inspect, select
@@ -17,7 +17,16 @@ from zjtx_desktop.models import (
     Cultivation,
     Enterprise,
     HelpVisit,
+    IndicatorValue,
+    Industry,
+    PolicyTask,
+    Program,
+    Region,
+    RuleSet,
     Setting,
+    Target,
+    TargetPlan,
+    TaskProgress,
     User,
 )
 from zjtx_desktop.principal import Principal, acting
@@ -30,6 +39,9 @@ READ_ONLY_MESSAGE = "当前账户为只读账户，不能修改数据"
 # A read-only account may still keep its own saved enterprise-list filters.
 _READ_ONLY_SETTINGS = frozenset({"enterprise_list.saved_filters"})
 _ENTERPRISE_CHILDREN = (Cultivation, AnnualReport, HelpVisit)
+# The city's own data: a county account on a city installation reads it only.
+_CITY_DATA = (Target, TargetPlan, IndicatorValue, RuleSet, PolicyTask, TaskProgress, Region, Program, Industry)
+CITY_DATA_MESSAGE = "目标任务、评价规则、督查记录和本机设置由市级工作人员维护，当前账户只能查看"
 
 
 def visible_units(session: Session) -> list[str] | None:
@@ -133,9 +145,18 @@ def _read_only_may_write(principal: Principal, obj: object) -> bool:
 
 
 def _check_units(session: Session, unit: str, changed: Iterable[object]) -> None:
+    from zjtx_desktop.settings import configured_installation
+
     message = "当前账户只能修改本单位的企业和记录"
     child_ids: set[int] = set()
+    city_installation: bool | None = None
     for obj in changed:
+        if isinstance(obj, _CITY_DATA) or (isinstance(obj, Setting) and obj.key not in _READ_ONLY_SETTINGS):
+            if city_installation is None:
+                city_installation = configured_installation(session).is_city
+            # On a county installation its own round of plans and its 亩均 scheme are its business.
+            if city_installation and not (isinstance(obj, IndicatorValue) and obj.region_code == unit):
+                raise PermissionDenied(CITY_DATA_MESSAGE)
         if isinstance(obj, Enterprise):
             history = inspect(obj).attrs.region_code.history
             if {obj.region_code, *history.deleted} - {unit}:
@@ -144,8 +165,6 @@ def _check_units(session: Session, unit: str, changed: Iterable[object]) -> None
             child: Any = obj
             history = inspect(child).attrs.enterprise_id.history
             child_ids.update(i for i in (child.enterprise_id, *history.deleted) if i is not None)
-        elif isinstance(obj, Setting) and obj.key.startswith("installation."):
-            raise PermissionDenied("只有管理员可以修改本机单位设置")
     if child_ids:
         regions = session.execute(
             select(Enterprise.region_code).where(Enterprise.id.in_(child_ids)).distinct(),
@@ -153,3 +172,20 @@ def _check_units(session: Session, unit: str, changed: Iterable[object]) -> None
         ).scalars()
         if set(regions) - {unit}:
             raise PermissionDenied(message)
+
+
+def account_units(session: Session) -> list[str] | None:
+    """The signed-in account's own limit (None: not limited by the account); no query, so cheap enough
+    for every keystroke of a search."""
+    return _limited_units(session)
+
+
+def narrowed(session: Session, unit_codes: Sequence[str] | None) -> list[str] | None:
+    """`unit_codes` (None: every unit) cut down to what the account may see. For reads that bypass the
+    ORM (plain Core execution for speed), where the automatic narrowing does not reach."""
+    limit = _limited_units(session)
+    if limit is None:
+        return None if unit_codes is None else list(unit_codes)
+    if unit_codes is None:
+        return limit
+    return [code for code in unit_codes if code in limit]

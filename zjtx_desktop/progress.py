@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.models import Cultivation, Enterprise, Program, Region, Target
+from zjtx_desktop.permissions import narrowed
 
 COUNTING_RULE = "完成数按入库年份落在目标期间内的培育记录统计，每家企业每个目标只计一次；已退出的仍计入当年入库数；回收站中的企业不计。"
 
@@ -102,6 +103,7 @@ def progress_by_unit(
 
     With `previous_year_end`, each row also says what was done by the end of that year (entries of
     later years left out), from the same query."""
+    unit_codes = narrowed(session, unit_codes)  # a county account: its own unit's targets only
     target_filter = []
     if year is not None:
         target_filter += [Target.start_year <= year, Target.end_year >= year]

@@ -30,6 +30,8 @@ from zjtx_desktop.fields import (
     clean_text,
 )
 from zjtx_desktop.models import AuditEntry, Enterprise, Industry, Region, utcnow
+from zjtx_desktop.permissions import ALL_UNITS
+from zjtx_desktop.principal import acting
 from zjtx_desktop.search_text import enterprise_search_text, name_initials
 
 Severity = Literal["error", "warning"]
@@ -111,13 +113,14 @@ def prepare_values(values: Mapping[str, Any]) -> dict[str, Any]:
     return prepared
 
 
-def _display(value: Any) -> str:
+def display_value(value: Any) -> str:
+    """A stored value as the history shows it: exact (an audit trail must not round 12345.67 to 12345.7)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
-        return f"{value:g}"
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     return str(value)
 
 
@@ -155,10 +158,22 @@ def validate_enterprise(
         if not result.ok:
             problems.append(Problem("uscc", result.message))
         else:
-            existing = session.scalars(select(Enterprise).where(Enterprise.uscc == result.code)).first()
+            # Across every unit: the code is unique city-wide, even where this account cannot see the firm.
+            # Columns, not the entity: an out-of-scope firm must not enter this session's identity map.
+            existing = session.execute(
+                select(Enterprise.id, Enterprise.name, Enterprise.region_code, Enterprise.deleted_at).where(
+                    Enterprise.uscc == result.code
+                ),
+                execution_options={ALL_UNITS: True},
+            ).first()
+            own_unit = acting(session).unit_code
             if existing is not None and existing.id != enterprise_id:
-                where = "（在回收站中）" if existing.deleted_at else ""
-                problems.append(Problem("uscc", f"该代码已登记为“{existing.name}”{where}", existing_id=existing.id))
+                if own_unit is not None and existing.region_code != own_unit:
+                    problems.append(Problem("uscc", "该代码已在其他单位登记（请与市局核实企业归属）"))
+                else:
+                    where = "（在回收站中）" if existing.deleted_at else ""
+                    message = f"该代码已登记为“{existing.name}”{where}"
+                    problems.append(Problem("uscc", message, existing_id=existing.id))
             if region is not None:
                 warning = _area_warning(result.code, region)
                 if warning:
@@ -379,6 +394,7 @@ ACTION_LABELS = {
     "purge": "彻底删除",
     "delete": "删除",
     "import": "导入",
+    "undo": "撤销导入",
 }
 ENTITY_LABELS = {
     "enterprise": "企业信息",
@@ -412,10 +428,10 @@ def enterprise_history(session: Session, enterprise_id: int) -> list[HistoryItem
         before, after = entry.before or {}, entry.after or {}
         if entry.action == "update":
             for key in [*after, *(k for k in before if k not in after)]:
-                old, new = _display(before.get(key)), _display(after.get(key))
+                old, new = display_value(before.get(key)), display_value(after.get(key))
                 items.append(HistoryItem(entry.at, entry.actor, action, entity, _label(key), old, new))
         else:
             summary = after or before
-            text = "；".join(f"{_label(k)}：{_display(v)}" for k, v in list(summary.items())[:4])
+            text = "；".join(f"{_label(k)}：{display_value(v)}" for k, v in list(summary.items())[:4])
             items.append(HistoryItem(entry.at, entry.actor, action, entity, "", "", text))
     return items

@@ -52,6 +52,7 @@ from zjtx_desktop.exchange.package import (
 from zjtx_desktop.exchange.sheets import LISTS_SHEET, METADATA_SHEET, SHEETS, UPDATED_AT, SheetSpec
 from zjtx_desktop.fields import FieldSpec
 from zjtx_desktop.models import AnnualReport, Cultivation, Enterprise, HelpVisit, Industry, Program, Region, Target
+from zjtx_desktop.permissions import narrowed
 from zjtx_desktop.progress import COUNTING_RULE, progress_by_unit
 from zjtx_desktop.settings import CITY_CODE, find_region, installation
 
@@ -719,11 +720,12 @@ def _unit_label(session: Session, unit_codes: Sequence[str] | None) -> str:
     return "、".join(names) or "、".join(unit_codes)
 
 
-def _temporary_path(path: Path) -> Path:
+def temporary_path(path: Path) -> Path:
+    """Where a workbook is written before it replaces `path` (a cancelled export leaves nothing behind)."""
     return path.with_name(f".{path.stem}.{os.getpid()}.part{path.suffix}")
 
 
-def _discard(workbook: Any) -> None:
+def discard_workbook(workbook: Any) -> None:
     """Close and remove the temporary files of the sheets streamed so far."""
     for ws in workbook.worksheets:
         writer = getattr(ws, "_writer", None)
@@ -771,6 +773,7 @@ def write_workbook(
     target = Path(path)
     if not target.parent.is_dir():
         raise UserError(f"输出文件夹不存在：{target.parent}")
+    unit_codes = narrowed(session, unit_codes)  # rows are read through plain Core: narrowed by hand
     kinds = set(sheets)
     unknown = kinds - set(EXPORT_KINDS)
     if unknown:
@@ -795,7 +798,7 @@ def write_workbook(
         cancel=cancel,
     )
     specs = [spec for spec in SHEETS if spec.kind in kinds]
-    temporary = _temporary_path(target)
+    temporary = temporary_path(target)
     try:
         meta_ws = run.workbook.create_sheet(METADATA_SHEET) if metadata is not None else None
         if not template:
@@ -815,7 +818,7 @@ def write_workbook(
         run.workbook.save(temporary)
         os.replace(temporary, target)
     except BaseException as exc:
-        _discard(run.workbook)
+        discard_workbook(run.workbook)
         with contextlib.suppress(OSError):
             temporary.unlink()
         if isinstance(exc, PermissionError):

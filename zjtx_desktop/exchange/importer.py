@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from zjtx_desktop.audit import chain_rows
 from zjtx_desktop.bulk import insert_rows, without_cyclic_gc
 from zjtx_desktop.clock import format_local
-from zjtx_desktop.errors import UserError
+from zjtx_desktop.errors import PermissionDenied, UserError
 from zjtx_desktop.exchange.layout import SheetLayout, detect_layout, expected_headers
 from zjtx_desktop.exchange.package import PackageMeta, canonical_digest, data_rows, parse_metadata
 from zjtx_desktop.exchange.reading import RawSheet, UnusableFile, read_workbook
@@ -48,6 +48,7 @@ from zjtx_desktop.models import (
     Target,
     utcnow,
 )
+from zjtx_desktop.permissions import require_write, visible_units
 from zjtx_desktop.search_text import enterprise_search_text, name_initials, search_columns
 from zjtx_desktop.settings import CITY_CODE
 from zjtx_desktop.targets import ensure_plans
@@ -145,6 +146,7 @@ class ImportPlan:
     sheets: list[SheetPlan]
     warnings: list[str] = field(default_factory=list)
     package: PackageMeta | None = None  # set when the file is a 报送包 or an export of this program
+    scope_unit: str | None = None  # the unit the rows were checked for (None: every unit)
 
     def rows(self, *actions: Action) -> Iterable[RowPlan]:
         for sheet in self.sheets:
@@ -439,6 +441,10 @@ def _plan_enterprises(session: Session, sheet: SheetPlan, scope_unit: str | None
         if current is None:
             known[code] = None
             continue
+        if scope_unit and current["region_code"] != scope_unit:
+            # Not ours to move or to see: the firm is registered in another unit.
+            _reject(plan, "该代码已在其他单位登记（请与市局核实企业归属）", _letter_of(sheet.layout, "uscc"))
+            continue
         if current["deleted_at"] is not None:
             _reject(plan, f"“{current['name']}”在回收站中，请先恢复再导入", _letter_of(sheet.layout, "uscc"))
             continue
@@ -517,6 +523,13 @@ def plan_import(
     scope_unit: a county installation's own unit — its rows only, and the default unit for lists
     without a 所属单位 column. Raises UnusableFile when the file itself cannot be used.
     """
+    require_write(session)
+    units = visible_units(session)
+    if units is not None:
+        # The account's (or installation's) unit decides, whatever the caller asked for.
+        if scope_unit not in (None, units[0]):
+            raise PermissionDenied("当前账户只能导入本单位的数据")
+        scope_unit = units[0]
     today = today or dt.date.today()
     report = progress or (lambda done, total, message: None)
     report(0, 100, "正在读取文件…")
@@ -568,7 +581,7 @@ def plan_import(
             _plan_children(session, sheet, known, scope_unit)
         _require_complete(sheet)
     report(100, 100, "检查完成")
-    return ImportPlan(path.name, file_sha256(path), plans, warnings, package.meta if package else None)
+    return ImportPlan(path.name, file_sha256(path), plans, warnings, package.meta if package else None, scope_unit)
 
 
 @dataclass(frozen=True)
@@ -637,6 +650,10 @@ def commit_plan(
 ) -> ImportResult:
     """Write the plan in the caller's transaction. Nothing is written when rows were rejected, unless
     skip_invalid. Conflicting rows are kept as stored unless listed in take_conflicts as (sheet, row)."""
+    require_write(session)
+    units = visible_units(session)
+    if units is not None and plan.scope_unit != units[0]:
+        raise PermissionDenied("这份导入检查结果不是按当前账户的单位检查的，请重新检查文件后再导入")
     rejected = plan.count("error")
     counts = dict(
         created=plan.count("new"), unchanged=plan.count("unchanged"), rejected=rejected, skipped=plan.count("skipped")
@@ -822,12 +839,40 @@ def _new_row_values(
 # --- undo ------------------------------------------------------------------------------------
 
 
+def _batch_units(session: Session, details: dict[str, Any]) -> set[str]:
+    """The units of every enterprise an import created or changed (directly or through its records)."""
+    connection = session.connection()
+    enterprises: Table = Enterprise.__table__  # type: ignore[assignment]
+    enterprise_ids: set[int] = set()
+    for part in ("created", "updated"):
+        for kind, entries in (details.get(part) or {}).items():
+            ids = [e if isinstance(e, int) else e["id"] for e in entries]
+            if kind == "enterprises":
+                enterprise_ids.update(ids)
+            elif kind in MODELS and kind != "targets":
+                table: Table = MODELS[kind].__table__
+                for chunk in _chunks(ids):
+                    enterprise_ids.update(
+                        connection.execute(select(table.c.enterprise_id).where(table.c.id.in_(chunk))).scalars()
+                    )
+            elif kind == "targets" and entries:
+                return {CITY_CODE}  # targets are the city's
+    units: set[str] = set()
+    for chunk in _chunks(sorted(enterprise_ids)):
+        units.update(connection.execute(select(enterprises.c.region_code).where(enterprises.c.id.in_(chunk))).scalars())
+    return units
+
+
 def undo_batch(session: Session, actor: str, batch_id: int) -> None:
     """Undo a whole import: restore updated rows, remove created ones — refused when later edits
     touched those rows, because undoing would silently throw those edits away."""
+    require_write(session)
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
         raise UserError(f"找不到编号为 {batch_id} 的导入记录")
+    units = visible_units(session)
+    if units is not None and _batch_units(session, batch.details or {}) - set(units):
+        raise PermissionDenied("这次导入涉及其他单位的企业，当前账户不能撤销")
     if batch.undone_at is not None:
         raise UserError(f"这次导入已于 {format_local(batch.undone_at)} 撤销")
     details = batch.details or {}
