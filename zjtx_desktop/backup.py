@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from zjtx_desktop.errors import DatabaseError
+
+ProgressFn = Callable[[int, int, str], None]  # (done, total, message)
+RESTORE_STEP_PAGES = 256  # pages copied between two progress reports (1 MB at SQLite's default page size)
 
 
 def integrity_problems(path: Path) -> list[str]:
@@ -182,14 +186,19 @@ def exit_backup(database: Path | None) -> Path | None:
     return take_backup(database, "exit")
 
 
-def restore_backup(database: Path, backup: Path) -> Path:
+def restore_backup(database: Path, backup: Path, *, progress: ProgressFn | None = None) -> Path:
     """Replace the database's content with a backup's, keeping a safety copy of the current state first.
 
     The backup is checked before anything changes; the copy goes through the online backup API into
-    the live file, so its WAL and other connections stay consistent. Returns the safety copy.
+    the live file, so its WAL and other connections stay consistent. SQLite holds one write transaction
+    on the database across all the copy's steps and commits it after the last page: a crash or power
+    cut mid-way leaves the database as it was (the uncommitted pages in its WAL are ignored when it is
+    next opened). `progress` hears (pages copied, pages in all, message). Returns the safety copy.
     """
+    report = progress or (lambda done, total, message: None)
     if not backup.is_file():
         raise DatabaseError(f"找不到备份文件：{backup}")
+    report(0, 0, "正在校验备份文件…")
     try:
         problems = integrity_problems(backup)
     except sqlite3.DatabaseError as exc:
@@ -203,11 +212,17 @@ def restore_backup(database: Path, backup: Path) -> Path:
         probe.close()
     if not {"alembic_version", "enterprise", "audit_entry"} <= tables:
         raise DatabaseError(f"该文件不是本程序的数据库备份：{backup.name}")
+    report(0, 0, "正在保存当前数据库的安全副本…")
     safety = take_backup(database, "before-restore")
+
+    def copied(_status: int, remaining: int, total: int) -> None:
+        report(total - remaining, total, "正在恢复数据库…")
+
     src = sqlite3.connect(f"file:{backup.as_posix()}?mode=ro", uri=True)
     dst = sqlite3.connect(database)
     try:
-        src.backup(dst)
+        dst.execute("PRAGMA synchronous=FULL")  # the commit that completes the restore survives a power cut
+        src.backup(dst, pages=RESTORE_STEP_PAGES, progress=copied)
     finally:
         dst.close()
         src.close()
