@@ -34,6 +34,7 @@ from zjtx_desktop.instance_lock import InstanceLock
 if TYPE_CHECKING:
     from zjtx_desktop.context import AppContext
     from zjtx_desktop.database import DatabaseLocation
+    from zjtx_desktop.principal import Principal
     from zjtx_desktop.settings import Installation
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ OPEN_TIMEOUT_MS = 300_000
 
 # bench/run.py sets this to time the start-up of the real program (see _report_start_to_bench).
 BENCH_VARIABLE = "ZJTX_BENCH_EXIT_AFTER_SHOW"
+# With it, "user:password" typed into the sign-in dialog (bench databases have a bench account).
+BENCH_LOGIN_VARIABLE = "ZJTX_BENCH_LOGIN"
 
 # Kept for the life of the process: Qt does not own the translators it is given.
 _translators: list[object] = []
@@ -104,17 +107,19 @@ def _show_unexpected_error(kind: type[BaseException], error: BaseException, trac
 class OpenedDatabase:
     ctx: AppContext
     installation: Installation
+    has_accounts: bool = True
 
 
 def open_installation(location: DatabaseLocation) -> OpenedDatabase:
     """Open the database (check, back up and migrate, seed) and read the installation; runs on the worker."""
+    from zjtx_desktop.accounts import has_accounts
     from zjtx_desktop.context import open_database
     from zjtx_desktop.settings import installation
 
     ctx = open_database(location)
     try:
         with ctx.sessions() as session:
-            return OpenedDatabase(ctx, installation(session))
+            return OpenedDatabase(ctx, installation(session), has_accounts(session))
     except BaseException:
         ctx.close()
         raise
@@ -142,16 +147,52 @@ def _event_loop(app: QApplication) -> int:
 
 
 def _on_opened(app: QApplication, window: MainWindow, opened: OpenedDatabase) -> None:
-    inst = opened.installation
-    if not inst.configured:
+    """First run: the wizard (unit, organisation, the administrator). Otherwise: sign in, and a new password
+    first when an administrator has reset it. Then the window gets the database as the account sees it."""
+    ctx, inst = opened.ctx, opened.installation
+    if not inst.configured or not opened.has_accounts:
         from ui.first_run import FirstRunDialog
 
-        wizard = FirstRunDialog(opened.ctx, window)
+        wizard = FirstRunDialog(ctx, window, create_admin=not opened.has_accounts)
         if wizard.exec() != QDialog.DialogCode.Accepted or wizard.installation is None:
             app.exit(1)
             return
-        inst = wizard.installation
-    window.set_context(opened.ctx, inst)
+        principal = wizard.principal
+    else:
+        principal = _sign_in(window, ctx, inst)
+        if principal is None:
+            app.exit(1)
+            return
+    if principal is not None:
+        ctx.sign_in(principal)
+    from zjtx_desktop.settings import installation
+
+    with ctx.sessions() as session:
+        inst = installation(session)
+    window.set_context(ctx, inst)
+
+
+def _sign_in(window: MainWindow, ctx: AppContext, inst: Installation) -> Principal | None:
+    from ui.dialogs.login import LoginDialog
+
+    login = LoginDialog(ctx, inst, window)
+    bench_login = os.environ.get(BENCH_LOGIN_VARIABLE) if os.environ.get(BENCH_VARIABLE) else None
+    if bench_login:
+        # The start-up benchmark signs in as a user typing fast would: same checks, no shortcut.
+        name, _, password = bench_login.partition(":")
+        login.username_edit.setText(name)
+        login.password_edit.setText(password)
+        QTimer.singleShot(0, login.accept)
+    if login.exec() != QDialog.DialogCode.Accepted or login.principal is None:
+        return None
+    if login.must_change_password:
+        from ui.dialogs.change_password import ChangePasswordDialog
+
+        assert login.principal.user_id is not None
+        change = ChangePasswordDialog(ctx, window.jobs, login.principal.user_id, forced=True, parent=window)
+        if change.exec() != QDialog.DialogCode.Accepted:
+            return None
+    return login.principal
 
 
 def _on_open_failed(app: QApplication, window: MainWindow, message: str) -> None:

@@ -1,14 +1,18 @@
-"""The first-run wizard: which unit this installation belongs to, and the organisation named on reports."""
+"""The first-run wizard: which unit this installation belongs to, the organisation named on reports, and the
+administrator account with a password the user chooses (there is no default password)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QVBoxLayout,
@@ -18,22 +22,28 @@ from sqlalchemy import select
 
 from ui.theme import PAGE_MARGIN, SPACING, app_icon
 from zjtx_desktop import APP_NAME
+from zjtx_desktop.accounts import create_first_admin
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.database import transaction
 from zjtx_desktop.errors import UserError
 from zjtx_desktop.models import Region
+from zjtx_desktop.passwords import MIN_LENGTH
+from zjtx_desktop.principal import Principal
 from zjtx_desktop.settings import CITY_CODE, Installation, configure_installation, default_organisation, installation
 
 CITY_CHOICE = "丽水市（市级，查看全部单位）"
 
 
 class FirstRunDialog(QDialog):
-    """Asks for the installation's unit and organisation and saves them; `installation` holds the result."""
+    """Asks for the installation's unit and organisation and, while the database has no account, the first
+    administrator; saves them in one transaction. `installation` and `principal` hold the result."""
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *, create_admin: bool = True) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.create_admin = create_admin
         self.installation: Installation | None = None
+        self.principal: Principal | None = None
         self.setWindowTitle(f"首次使用设置 — {APP_NAME}")
         self.setWindowIcon(app_icon())
         self.setMinimumWidth(520)
@@ -68,6 +78,33 @@ class FirstRunDialog(QDialog):
         form.addRow("本机单位：", self.unit_combo)
         form.addRow("单位名称：", self.organisation_edit)
 
+        self.username_edit = QLineEdit("admin")
+        self.username_edit.setMaxLength(40)
+        self.display_name_edit = QLineEdit()
+        self.display_name_edit.setMaxLength(40)
+        self.display_name_edit.setPlaceholderText("例如：王丽")
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText(f"至少 {MIN_LENGTH} 个字符")
+        self.confirm_edit = QLineEdit()
+        self.confirm_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.admin_box = QGroupBox("管理员账户")
+        admin_form = QFormLayout(self.admin_box)
+        admin_form.setHorizontalSpacing(SPACING)
+        admin_form.setVerticalSpacing(SPACING)
+        admin_note = QLabel(
+            "管理员可以添加、停用账户和重置密码。请牢记密码：程序没有默认密码，忘记后只能由其他管理员重置。"
+        )
+        admin_note.setWordWrap(True)
+        admin_form.addRow(admin_note)
+        admin_form.addRow("用户名：", self.username_edit)
+        admin_form.addRow("姓名：", self.display_name_edit)
+        admin_form.addRow("密码：", self.password_edit)
+        admin_form.addRow("确认密码：", self.confirm_edit)
+        self.admin_box.setVisible(create_admin)
+        for edit in (self.username_edit, self.display_name_edit, self.password_edit, self.confirm_edit):
+            edit.textEdited.connect(self.error_label.hide)
+
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText("确定")
@@ -81,6 +118,7 @@ class FirstRunDialog(QDialog):
         layout.setSpacing(SPACING + 4)
         layout.addWidget(intro)
         layout.addLayout(form)
+        layout.addWidget(self.admin_box)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
 
@@ -125,12 +163,31 @@ class FirstRunDialog(QDialog):
             self._show_error("请填写单位名称（将用于报表署名）。")
             self.organisation_edit.setFocus()
             return
+        if self.create_admin and self.password_edit.text() != self.confirm_edit.text():
+            self._show_error("两次输入的密码不一致。")
+            self.confirm_edit.setFocus()
+            return
         try:
-            with transaction(self.ctx.sessions) as session:
-                self.installation = configure_installation(
-                    session, self.unit_code(), self.organisation(), dt.datetime.now().isoformat(timespec="seconds")
-                )
+            # The password hash takes a moment (memory-hard on purpose).
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                with transaction(self.ctx.sessions) as session:
+                    installation_now = configure_installation(
+                        session, self.unit_code(), self.organisation(), dt.datetime.now().isoformat(timespec="seconds")
+                    )
+                    if self.create_admin:
+                        self.principal = create_first_admin(
+                            session,
+                            self.ctx.actor,
+                            self.username_edit.text(),
+                            self.display_name_edit.text(),
+                            self.password_edit.text(),
+                        )
+            finally:
+                QApplication.restoreOverrideCursor()
         except UserError as error:
+            self.principal = None
             self._show_error(str(error))
             return
+        self.installation = installation_now
         super().accept()

@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -162,10 +164,21 @@ class MainWindow(QMainWindow):
         self.unit_status = QLabel(OPENING_TEXT)
         self.database_status = ElidedLabel()
         self.version_status = QLabel(f"版本 {__version__}")
+        # Who is signed in, with their own account actions (the password change) one click away.
+        self.account_status = QToolButton()
+        self.account_status.setAutoRaise(True)
+        self.account_status.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.account_status.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.account_menu = QMenu(self.account_status)
+        self.change_password_action = self.account_menu.addAction("修改密码…")
+        self.change_password_action.triggered.connect(self.change_password)
+        self.account_status.setMenu(self.account_menu)
+        self.account_status.hide()
         status = self.statusBar()
         status.setSizeGripEnabled(True)
         status.addWidget(self.unit_status)
         status.addWidget(self.database_status, 1)
+        status.addPermanentWidget(self.account_status)
         status.addPermanentWidget(self.version_status)
 
     # --- the database ---------------------------------------------------------------------
@@ -180,6 +193,12 @@ class MainWindow(QMainWindow):
         scope = "市级" if installation.is_city else "县级"
         self.unit_status.setText(f"本机单位：{installation.unit_name}（{scope}）　{installation.organisation}")
         self.database_status.setText(f"数据库：{ctx.location.describe()}")
+        principal = ctx.principal
+        signed_in = principal is not None and principal.user_id is not None
+        if principal is not None and signed_in:
+            rights = "" if installation.can_write else "，只读"
+            self.account_status.setText(f"当前用户：{principal.display_name}（{principal.role_label}{rights}）")
+        self.account_status.setVisible(signed_in)
         for page in self.pages.values():
             page.set_context(ctx)
         self.current_page().activate()
@@ -254,6 +273,15 @@ class MainWindow(QMainWindow):
         page.loaded.connect(open_when_loaded)
         if page.state is not PageState.LOADING:
             page.refresh()
+
+    def change_password(self) -> bool:
+        """The signed-in user's own password change; True if it was changed."""
+        from ui.dialogs.change_password import ChangePasswordDialog
+
+        if self.ctx is None or self.ctx.principal is None or self.ctx.principal.user_id is None:
+            return False
+        dialog = ChangePasswordDialog(self.ctx, self.jobs, self.ctx.principal.user_id, forced=False, parent=self)
+        return dialog.exec() == QDialog.DialogCode.Accepted
 
     def refresh_current(self) -> None:
         self.current_page().refresh()

@@ -27,6 +27,11 @@ class KdfParameters:
     p: int = DEFAULT_P
 
 
+# What new hashes use; tests of other features may swap in cheaper parameters (they are stored with each
+# hash, so checking stays correct whatever this is).
+DEFAULT_PARAMETERS = KdfParameters()
+
+
 def _derive(password: str, salt: bytes, params: KdfParameters) -> bytes:
     # scrypt needs 128·r·n bytes; OpenSSL refuses more than its default 32 MiB unless maxmem says so.
     maxmem = 128 * params.r * params.n * (params.p + 1) + 1024 * 1024
@@ -41,7 +46,7 @@ def _b64(data: bytes) -> str:
 
 def hash_password(password: str, params: KdfParameters | None = None) -> str:
     """ "scrypt$n=…,r=…,p=…$salt$key" (base64), so that the cost can be raised later without breaking logins."""
-    params = params or KdfParameters()
+    params = params or DEFAULT_PARAMETERS
     salt = secrets.token_bytes(SALT_BYTES)
     key = _derive(password, salt, params)
     return f"{SCHEME}$n={params.n},r={params.r},p={params.p}${_b64(salt)}${_b64(key)}"
@@ -75,7 +80,7 @@ def verify_password(password: str, stored: str | None) -> bool:
 
 
 def needs_rehash(stored: str | None, params: KdfParameters | None = None) -> bool:
-    return parameters_of(stored or "") != (params or KdfParameters())
+    return parameters_of(stored or "") != (params or DEFAULT_PARAMETERS)
 
 
 def password_problem(password: str, username: str = "") -> str | None:

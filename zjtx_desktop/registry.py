@@ -370,7 +370,7 @@ def restore_enterprise(session: Session, actor: str, enterprise_id: int) -> None
 def purge_enterprise(session: Session, actor: str, enterprise_id: int, *, is_admin: bool) -> None:
     """Delete for good, with its cultivation, monitoring and visit records. Administrators only, and only
     from the recycle bin; the audit trail keeps what was deleted."""
-    if not is_admin:
+    if not is_admin or not acting(session).is_admin:  # the signed-in account decides, not only the caller
         raise PermissionDenied("只有管理员可以彻底删除企业")
     enterprise = _load(session, enterprise_id)
     if enterprise.deleted_at is None:

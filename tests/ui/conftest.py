@@ -20,6 +20,7 @@ from ui.gc_guard import collect_on_gui_thread
 from ui.jobs import JobRunner
 from ui.main_window import MainWindow
 from ui.widgets import Page, PageState
+from zjtx_desktop import passwords
 from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import resolve_location, transaction
 from zjtx_desktop.settings import configure_installation, installation
@@ -37,6 +38,13 @@ def _isolated_qsettings(tmp_path_factory: pytest.TempPathFactory) -> None:
 def _collect_on_gui_thread(qapp: QApplication) -> None:
     """As in the program: the cycle collector never runs on the database worker (see ui/gc_guard.py)."""
     collect_on_gui_thread(qapp)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Accounts made in GUI tests hash with cheap parameters (stored with each hash, so checks still hold);
+    tests/core/test_accounts.py checks the real, memory-hard default."""
+    monkeypatch.setattr(passwords, "DEFAULT_PARAMETERS", passwords.KdfParameters(n=2**10))
 
 
 @pytest.fixture

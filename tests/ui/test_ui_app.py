@@ -16,17 +16,27 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from ui import app as app_module
-from ui.app import BENCH_VARIABLE, NO_DISPLAY_MESSAGE, OpenedDatabase, render_screenshot, run_gui
+from ui.app import (
+    BENCH_LOGIN_VARIABLE,
+    BENCH_VARIABLE,
+    NO_DISPLAY_MESSAGE,
+    OpenedDatabase,
+    render_screenshot,
+    run_gui,
+)
+from ui.dialogs.login import LoginDialog
 from ui.first_run import FirstRunDialog
 from ui.jobs import JobRunner
 from ui.main_window import GEOMETRY_KEY, MainWindow, window_settings
 from ui.page_names import PAGE_NAMES
 from ui.widgets import OPENING_TEXT
+from zjtx_desktop.accounts import create_account, create_first_admin
 from zjtx_desktop.charts import TARGET_FILL
 from zjtx_desktop.context import AppContext, open_database
-from zjtx_desktop.database import DatabaseLocation, resolve_location
+from zjtx_desktop.database import DatabaseLocation, resolve_location, transaction
 from zjtx_desktop.errors import UserError
-from zjtx_desktop.settings import Installation, installation
+from zjtx_desktop.models import User
+from zjtx_desktop.settings import Installation, configure_installation, installation
 
 ROOT = Path(__file__).resolve().parents[2]
 # A run_gui test that goes wrong fails after this long instead of waiting for ever in the event loop.
@@ -70,6 +80,33 @@ def close_when_ready(monkeypatch: pytest.MonkeyPatch) -> list[MainWindow]:
 
     monkeypatch.setattr(MainWindow, "set_context", set_context)
     return windows
+
+
+ADMIN, PASSWORD = "admin", "Lishui-2026-zjtx"
+
+
+@pytest.fixture
+def county_ctx(county_ctx: AppContext) -> AppContext:
+    """青田县's installation with its administrator (so the program asks to sign in, not for the wizard)."""
+    with transaction(county_ctx.sessions) as session:
+        create_first_admin(session, county_ctx.actor, ADMIN, "王丽", PASSWORD)
+    return county_ctx
+
+
+@pytest.fixture(autouse=True)
+def _typed_sign_in(monkeypatch: pytest.MonkeyPatch) -> list[LoginDialog]:
+    """The sign-in dialog is answered as a user would: the administrator's name and password, then 登录."""
+    shown: list[LoginDialog] = []
+
+    def answer(dialog: LoginDialog) -> QDialog.DialogCode:
+        shown.append(dialog)
+        dialog.username_edit.setText(ADMIN)
+        dialog.password_edit.setText(PASSWORD)
+        dialog.accept()
+        return QDialog.DialogCode(dialog.result())
+
+    monkeypatch.setattr(LoginDialog, "exec", answer)
+    return shown
 
 
 def _main_window() -> MainWindow:
@@ -191,6 +228,9 @@ def test_run_gui_shows_the_window_after_the_wizard(
     def accept(dialog: FirstRunDialog) -> QDialog.DialogCode:
         assert isinstance(dialog.parent(), MainWindow)
         dialog.select_unit("331121")
+        dialog.display_name_edit.setText("王丽")
+        dialog.password_edit.setText(PASSWORD)
+        dialog.confirm_edit.setText(PASSWORD)
         dialog.accept()
         return QDialog.DialogCode.Accepted
 
@@ -198,6 +238,49 @@ def test_run_gui_shows_the_window_after_the_wizard(
     assert run_gui(resolve_location(str(tmp_path / "t.sqlite3"))) == 0
     (window,) = close_when_ready
     assert "青田县经济和信息化局" in window.windowTitle()
+    # Signed in as the administrator just created: the audit trail names them from now on.
+    assert window.ctx is not None and window.ctx.actor == ADMIN
+
+
+def test_run_gui_signs_in_and_the_window_acts_as_the_account(
+    county_ctx: AppContext, close_when_ready: list[MainWindow], _typed_sign_in: list[LoginDialog]
+) -> None:
+    assert run_gui(county_ctx.location) == 0
+    (window,) = close_when_ready
+    assert len(_typed_sign_in) == 1
+    assert window.ctx is not None and window.ctx.principal is not None
+    assert window.ctx.principal.role == "admin" and window.ctx.actor == ADMIN
+    assert "王丽" in window.account_status.text() and "管理员" in window.account_status.text()
+
+
+def test_a_county_account_on_a_city_installation_works_as_its_county(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch, close_when_ready: list[MainWindow]
+) -> None:
+    with transaction(ctx.sessions) as session:
+        configure_installation(session, None, None, "2026-03-02T08:00:00")
+        admin = create_first_admin(session, ctx.actor, ADMIN, "王丽", PASSWORD)
+    ctx.sign_in(admin)
+    with transaction(ctx.sessions) as session:
+        clerk = create_account(session, ADMIN, "qt_li", "李青田", "county", "331121", "Qt-county-01")
+        # Straight to work for the test (no forced change at the first sign-in).
+        session.get(User, clerk).must_change_password = False  # type: ignore[union-attr]
+
+    def answer(dialog: LoginDialog) -> QDialog.DialogCode:
+        dialog.username_edit.setText("qt_li")
+        dialog.password_edit.setText("Qt-county-01")
+        dialog.accept()
+        return QDialog.DialogCode(dialog.result())
+
+    monkeypatch.setattr(LoginDialog, "exec", answer)
+    assert run_gui(ctx.location) == 0
+    (window,) = close_when_ready
+    assert window.installation is not None and window.installation.unit_code == "331121"
+    assert "青田县经济和信息化局" in window.windowTitle()
+
+
+def test_cancelled_sign_in_leaves(county_ctx: AppContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LoginDialog, "exec", lambda _self: QDialog.DialogCode.Rejected)
+    assert run_gui(county_ctx.location) == 1
 
 
 def test_closing_the_window_while_the_database_opens_closes_the_database(
@@ -232,7 +315,9 @@ def test_closing_the_window_while_the_database_opens_closes_the_database(
 
 
 def test_the_real_program_reports_its_start_to_the_bench(county_ctx: AppContext) -> None:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", **{BENCH_VARIABLE: "1"})
+    env = dict(
+        os.environ, QT_QPA_PLATFORM="offscreen", **{BENCH_VARIABLE: "1", BENCH_LOGIN_VARIABLE: f"{ADMIN}:{PASSWORD}"}
+    )
     db = str(county_ctx.location.sqlite_path)
     result = subprocess.run(
         [sys.executable, "main.py", "--db", db], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120

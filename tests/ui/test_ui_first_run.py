@@ -1,4 +1,5 @@
-"""The first-run wizard: choose the unit, confirm the organisation, and the installation is configured."""
+"""The first-run wizard: choose the unit, confirm the organisation, create the administrator with a chosen
+password, and the installation is configured — all or nothing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from ui.first_run import CITY_CHOICE, FirstRunDialog
+from zjtx_desktop.accounts import attempt_login, has_accounts
 from zjtx_desktop.context import AppContext
+from zjtx_desktop.database import transaction
 from zjtx_desktop.settings import Installation, installation
 
 
@@ -21,7 +24,13 @@ def current(ctx: AppContext) -> Installation:
 def dialog(qtbot: QtBot, app: QApplication, ctx: AppContext) -> FirstRunDialog:
     wizard = FirstRunDialog(ctx)
     qtbot.addWidget(wizard)
+    wizard.display_name_edit.setText("王丽")
+    wizard.password_edit.setText(PASSWORD)
+    wizard.confirm_edit.setText(PASSWORD)
     return wizard
+
+
+PASSWORD = "Lishui-2026-zjtx"
 
 
 def test_offers_the_city_and_the_ten_units_in_annex_order(dialog: FirstRunDialog) -> None:
@@ -73,3 +82,38 @@ def test_cancel_changes_nothing(qtbot: QtBot, dialog: FirstRunDialog, ctx: AppCo
     dialog.reject()
     assert dialog.result() == QDialog.DialogCode.Rejected
     assert not current(ctx).configured
+
+
+def test_the_administrator_is_created_with_the_chosen_password(dialog: FirstRunDialog, ctx: AppContext) -> None:
+    dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert dialog.principal is not None and dialog.principal.role == "admin"
+    with transaction(ctx.sessions) as session:
+        assert has_accounts(session)
+        assert attempt_login(session, "admin", PASSWORD).principal == dialog.principal
+        assert attempt_login(session, "admin", "admin").principal is None  # no default password
+
+
+@pytest.mark.parametrize(
+    ("password", "confirm", "message"),
+    [("Lishui-2026-zjtx", "Lishui-2026-zjtY", "两次输入的密码不一致"), ("short", "short", "密码至少 8 个字符")],
+)
+def test_a_bad_password_configures_nothing(
+    dialog: FirstRunDialog, ctx: AppContext, password: str, confirm: str, message: str
+) -> None:
+    dialog.password_edit.setText(password)
+    dialog.confirm_edit.setText(confirm)
+    dialog.accept()
+    assert dialog.result() != QDialog.DialogCode.Accepted
+    assert message in dialog.error_label.text()
+    assert not current(ctx).configured
+    with ctx.sessions() as session:
+        assert not has_accounts(session)
+
+
+def test_without_account_creation_only_the_unit_is_asked(qtbot: QtBot, app: QApplication, ctx: AppContext) -> None:
+    wizard = FirstRunDialog(ctx, create_admin=False)
+    qtbot.addWidget(wizard)
+    assert wizard.admin_box.isHidden()
+    wizard.accept()
+    assert wizard.result() == QDialog.DialogCode.Accepted and wizard.principal is None

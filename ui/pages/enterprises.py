@@ -396,6 +396,9 @@ class EnterprisesPage(Page):
         self.options = data.options
         self.setup = data.setup
         inst = data.installation
+        # Purging for good is for administrators (the core refuses anyone else too).
+        principal = self.ctx.principal if self.ctx is not None else None
+        self.is_admin = principal is None or principal.is_admin
         self.set_subtitle(
             f"{inst.unit_name}（市级，全部单位）" if inst.is_city else f"{inst.unit_name}（本单位的企业）"
         )
@@ -792,12 +795,13 @@ class EnterprisesPage(Page):
 
     def _update_buttons(self) -> None:
         loaded = self.installation is not None
+        writable = loaded and self.installation is not None and self.installation.can_write
         selected = self.current_id() is not None
-        self.new_button.setEnabled(loaded)
+        self.new_button.setEnabled(writable)
         self.open_button.setEnabled(selected)
-        self.recycle_button.setEnabled(selected)
-        self.restore_button.setEnabled(selected)
-        self.purge_button.setEnabled(selected and self.is_admin)
+        self.recycle_button.setEnabled(selected and writable)
+        self.restore_button.setEnabled(selected and writable)
+        self.purge_button.setEnabled(selected and writable and self.is_admin)
         self.export_button.setEnabled(loaded and bool(self.count) and self._export_job is None)
         self.save_filter_button.setEnabled(loaded)
         self.delete_filter_button.setEnabled(self.saved_combo.currentIndex() > 0)
