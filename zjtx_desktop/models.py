@@ -401,6 +401,11 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_entry_entity", "entity", "entity_id"),
         Index("ix_audit_entry_enterprise", "enterprise_id"),
+        # The 审计日志 viewer: newest first, by date, actor, action or kind of object (migration 0006).
+        Index("ix_audit_entry_at", "at"),
+        Index("ix_audit_entry_actor_at", "actor", "at"),
+        Index("ix_audit_entry_action_at", "action", "at"),
+        Index("ix_audit_entry_entity_at", "entity", "at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
