@@ -92,7 +92,9 @@ app.exec()
 # at the first event-loop turn after show, then "SETTLED <time>" once the first page has its data and
 # chart, and quit (see ui/app.py).
 APP = [sys.executable, "main.py", "--db", str(DB_PATH)]
-APP_ENV = {"ZJTX_BENCH_EXIT_AFTER_SHOW": "1"}
+# The benchmark's own administrator, typed into the sign-in dialog by run_gui in bench mode.
+BENCH_USER, BENCH_PASSWORD = "bench", "bench-province-2026"
+APP_ENV = {"ZJTX_BENCH_EXIT_AFTER_SHOW": "1", "ZJTX_BENCH_LOGIN": f"{BENCH_USER}:{BENCH_PASSWORD}"}
 CHILD_TIMEOUT_S = 120
 
 
@@ -149,10 +151,22 @@ def start_once(command: list[str], extra_env: dict[str, str] | None = None) -> S
 
 
 def ensure_configured() -> None:
-    """Configure the benchmark database as a city installation (`init`, harmless once done): no first-run wizard."""
+    """Configure the benchmark database as a city installation (`init`, harmless once done) with an
+    administrator: no first-run wizard, and the start signs in as a user would."""
     completed = subprocess.run([*APP, "init"], cwd=ROOT, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"main.py init failed: {completed.stderr.strip()}")
+    from zjtx_desktop.accounts import create_first_admin, has_accounts
+    from zjtx_desktop.context import open_database
+    from zjtx_desktop.database import resolve_location, transaction
+
+    ctx = open_database(resolve_location(str(DB_PATH)), daily=False)
+    try:
+        with transaction(ctx.sessions) as session:
+            if not has_accounts(session):
+                create_first_admin(session, ctx.actor, BENCH_USER, "基准测试", BENCH_PASSWORD)
+    finally:
+        ctx.close()
 
 
 def bench_start(runs: int) -> tuple[Result, Result, Result, Result]:
