@@ -25,6 +25,7 @@ from ui.dialogs import prompts
 from ui.jobs import Job, JobRunner, Work
 from ui.models.table_rows import TextRowsModel
 from ui.page_names import PAGE_TITLES
+from ui.pages.admin_accounts import AccountsTab
 from ui.theme import SPACING
 from ui.widgets import Page, make_table_view, mark_other_pages_stale, note_label
 from zjtx_desktop import __version__
@@ -150,8 +151,13 @@ class AdminPage(Page):
             buttons.addWidget(button)
         backup_layout.addLayout(buttons)
         overview_layout.addWidget(backups, 1)
+        self.accounts_tab = AccountsTab(jobs, self.tabs)  # shown to administrators only
         self.data: AdminData | None = None
         self.job: Job | None = None
+
+    def activate(self) -> None:
+        self.accounts_tab.follow(self.ctx)  # who is signed in may have changed since the last visit
+        super().activate()
 
     def fact(self, name: str) -> str:
         return self.fact_labels[name].text()
