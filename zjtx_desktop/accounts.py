@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from zjtx_desktop.audit import record
 from zjtx_desktop.clock import format_local, utcnow
@@ -261,7 +262,10 @@ def update_account(
     user.role = role
     user.region_code = unit_code or None
     user.active = active
-    session.flush()
+    try:
+        session.flush()
+    except StaleDataError as exc:  # saved elsewhere between our read and this write
+        raise VersionConflict("该账户已被其他人修改，请重新打开后再改") from exc
     record(session, actor, "update", ENTITY, user.username, before=before, after=_snapshot(user))
 
 
