@@ -26,6 +26,7 @@ from ui.jobs import Job, JobRunner, Work
 from ui.models.table_rows import TextRowsModel
 from ui.page_names import PAGE_TITLES
 from ui.pages.admin_accounts import AccountsTab
+from ui.pages.admin_audit import AuditLogTab
 from ui.theme import SPACING
 from ui.widgets import Page, make_table_view, mark_other_pages_stale, note_label
 from zjtx_desktop import __version__
@@ -152,6 +153,7 @@ class AdminPage(Page):
         backup_layout.addLayout(buttons)
         overview_layout.addWidget(backups, 1)
         self.accounts_tab = AccountsTab(jobs, self.tabs)  # shown to administrators only
+        self.audit_tab = AuditLogTab(jobs, self.tabs, lambda: self.ctx)
         self.data: AdminData | None = None
         self.job: Job | None = None
 
