@@ -30,6 +30,7 @@ from zjtx_desktop.exchange.sheets import SHEET_BY_KIND, TARGET_FIELDS
 from zjtx_desktop.fields import ANNUAL_FIELDS, CULTIVATION_FIELDS, ENTERPRISE_FIELDS, VISIT_FIELDS
 from zjtx_desktop.models import AuditEntry, Enterprise, Industry, Program, Region
 from zjtx_desktop.permissions import narrowed
+from zjtx_desktop.principal import ROLE_LABELS
 from zjtx_desktop.registry import ACTION_LABELS as RECORD_ACTION_LABELS
 from zjtx_desktop.registry import ENTITY_LABELS as RECORD_ENTITY_LABELS
 from zjtx_desktop.registry import FIELD_LABELS, display_value
@@ -50,6 +51,12 @@ ACTION_LABELS: dict[str, str] = {
     "report": "生成报表",
     "configure": "设置本机单位",
     "demo": "生成演示数据",
+    "login": "登录",
+    "login_failed": "登录失败",
+    "lock": "账户锁定",
+    "unlock": "解锁账户",
+    "reset_password": "重置密码",
+    "change_password": "修改密码",
 }
 _ACTION_ON: dict[tuple[str, str], str] = {
     ("restore", "enterprise"): "从回收站恢复",
@@ -65,6 +72,7 @@ ENTITY_LABELS: dict[str, str] = {
     "task_progress": "任务进展",
     "database": "数据库",
     "installation": "本机单位",
+    "user_account": "账户",
     "audit_entry": "审计日志",
 }
 # An export or a report records what it wrote in the object column: a sheet kind or a report kind.
@@ -130,7 +138,17 @@ _ENTITY_FIELDS: dict[str, dict[str, str]] = {
         "recorded_by": "记录人",
     },
     "database": {"count": "企业数"},
+    "user_account": {
+        "username": "用户名",
+        "display_name": "姓名",
+        "role": "角色",
+        "region_code": "所属单位",
+        "active": "启用",
+        "failed_attempts": "连续输错次数",
+        "reason": "原因",
+    },
 }
+_LOGIN_REASONS = {"unknown": "没有这个用户名", "inactive": "账户已停用"}
 _REGION_KEYS = frozenset({"region_code", "unit", "单位"})
 
 
@@ -386,6 +404,10 @@ def _value_text(key: str, value: Any, lookups: _Lookups) -> str:
             return lookups.programs.get(value, value)
         if key == "industry_code":
             return lookups.industries.get(value, value)
+        if key == "role":
+            return ROLE_LABELS.get(value, value)
+        if key == "reason":
+            return _LOGIN_REASONS.get(value, value)
     if key == "rows" and isinstance(value, dict):  # an export's rows per sheet
         return "、".join(f"{EXPORT_LABELS.get(kind, kind)} {count} 行" for kind, count in value.items())
     if isinstance(value, dict | list):
@@ -435,6 +457,9 @@ def _object_text(
 ) -> str:
     """What an object that is not an enterprise's is: a unit's target, a rule set, a task's note, a file."""
     values = {**before, **after}
+    if entity == "user_account":  # the account by its user name (and the person, where the entry names them)
+        person = values.get("display_name")
+        return f"{entity_id}（{person}）" if person and entity_id else entity_id or ""
     parts: list[str] = []
     if isinstance(values.get("region_code"), str):
         parts.append(lookups.regions.get(values["region_code"], values["region_code"]))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tests.corpus import county_list
 from zjtx_desktop import audit
+from zjtx_desktop.accounts import attempt_login, create_account, create_first_admin
 from zjtx_desktop.audit import record
 from zjtx_desktop.audit_log import (
     EXPORT_HEADERS,
@@ -31,6 +32,7 @@ from zjtx_desktop.enterprise_records import ANNUAL, add_record
 from zjtx_desktop.exchange.export import ExportCancelled
 from zjtx_desktop.exchange.importer import commit_plan, plan_import, undo_batch
 from zjtx_desktop.models import AuditEntry
+from zjtx_desktop.passwords import KdfParameters
 from zjtx_desktop.principal import Principal
 from zjtx_desktop.registry import (
     create_enterprise,
@@ -332,3 +334,22 @@ def test_filter_in_words() -> None:
     assert described == (
         "操作人 李科员；操作 修改、导入；对象 年度监测；日期 2024-01-01 至 2024-03-31；企业 “瓯江”；关键词 “营业收入”"
     )
+
+
+def test_account_entries_are_in_words_and_carry_no_password(ctx: AppContext) -> None:
+    fast = KdfParameters(n=2**10)
+    with transaction(ctx.sessions) as session:
+        admin = create_first_admin(session, ctx.actor, "admin", "王管理", "丽水专精特新2026", fast)
+    ctx.sign_in(admin)
+    with transaction(ctx.sessions) as session:
+        create_account(session, "admin", "qt_li", "李四", "county", "331121", "Qt-county-01", fast)
+    with transaction(ctx.sessions) as session:
+        attempt_login(session, "qt_li", "wrong-password", params=fast)
+    rows = page(ctx, AuditFilter(entity="user_account")).rows
+    assert [(row.action_label, row.object_label) for row in rows[:2]] == [
+        ("登录失败", "qt_li"),
+        ("新增", "qt_li（李四）"),
+    ]
+    assert rows[0].summary == "连续输错次数：1" and rows[0].entity_label == "账户"
+    assert "角色：县级工作人员" in rows[1].summary and "所属单位：青田县" in rows[1].summary
+    assert all("password" not in row.summary.lower() and "scrypt" not in row.summary for row in rows)
