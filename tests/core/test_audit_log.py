@@ -353,3 +353,23 @@ def test_account_entries_are_in_words_and_carry_no_password(ctx: AppContext) -> 
     assert rows[0].summary == "连续输错次数：1" and rows[0].entity_label == "账户"
     assert "角色：县级工作人员" in rows[1].summary and "所属单位：青田县" in rows[1].summary
     assert all("password" not in row.summary.lower() and "scrypt" not in row.summary for row in rows)
+
+
+def test_an_older_database_gets_the_viewer_indexes(db_path: Path) -> None:
+    """Migration 0006 on a database of revision 0005 (idempotent: indexes made by an earlier try are kept)."""
+    import sqlite3
+
+    from zjtx_desktop.context import open_database
+    from zjtx_desktop.database import resolve_location
+    from zjtx_desktop.migrations import head_revision
+
+    names = ("ix_audit_entry_at", "ix_audit_entry_actor_at", "ix_audit_entry_action_at", "ix_audit_entry_entity_at")
+    with sqlite3.connect(db_path) as connection:
+        for name in names[1:]:
+            connection.execute(f"DROP INDEX {name}")
+        connection.execute("UPDATE alembic_version SET version_num = '0005'")
+    open_database(resolve_location(str(db_path)), daily=False).close()
+    with sqlite3.connect(db_path) as connection:
+        found = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    assert set(names) <= found and revision == head_revision()
