@@ -253,8 +253,8 @@ def _conditions(
     """The WHERE terms, written to steer SQLite's choice of index: a term on `enterprise_id + 0` cannot use
     the enterprise index, so the query walks another one (time, or actor, action, kind with time) and checks
     the term row by row. With time_order every enterprise term is written so: right when matches are dense.
-    The scope (a county's thousands of firms) is, besides, whenever a narrower indexed filter is set;
-    planner statistics would otherwise favour the enterprise index and sort a whole county's entries."""
+    The scope (a county's thousands of firms) is written so as well whenever a narrower indexed filter is
+    set: planner statistics would otherwise favour the enterprise index and sort a whole county's entries."""
     conditions: list[ColumnElement[bool]] = []
     plain: Any = AuditEntry.enterprise_id
     walked: Any = AuditEntry.enterprise_id + 0
