@@ -81,6 +81,12 @@ def principal_of(user: User) -> Principal:
     return Principal(user.username, user.display_name, user.role, user.region_code, user.id)
 
 
+def account_id(session: Session, username: str) -> int | None:
+    """The account's id by user name (not case-sensitive), or None."""
+    wanted = username.strip().lower()
+    return session.scalar(select(User.id).where(func.lower(User.username) == wanted))
+
+
 def has_accounts(session: Session) -> bool:
     """True once the first administrator exists (the GUI then asks everyone to sign in)."""
     return bool(session.scalar(select(func.count(User.id)).where(User.password_hash.is_not(None))))

@@ -153,6 +153,10 @@ def build_parser() -> ChineseArgumentParser:
     restore.add_argument("file", type=Path, metavar="FILE", help="备份文件（.sqlite3）")
 
     commands.add_parser("check", parents=[db_option], help="检查数据库完整性、外键、审计记录和版本")
+    resetting = commands.add_parser(
+        "reset-password", parents=[db_option], help="重置账户密码并解锁（忘记管理员密码时；下次登录须改密码）"
+    )
+    resetting.add_argument("username", metavar="USER", help="用户名")
 
     screenshot = commands.add_parser("screenshot", parents=[db_option], help="离屏渲染界面页面为 PNG")
     screenshot.add_argument("page", choices=PAGE_NAMES, metavar="PAGE", help="页面：" + "、".join(PAGE_NAMES))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
+import getpass
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -362,6 +364,36 @@ def cmd_check(call: Invocation) -> int:
     return EXIT_OK if report.ok else EXIT_PROBLEM
 
 
+def _read_new_password() -> str:
+    """Typed twice without echo at a terminal; one line from standard input otherwise (scripts)."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("新的临时密码：")
+        if getpass.getpass("再次输入：") != first:
+            raise UsageError("两次输入的密码不一致")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_reset_password(call: Invocation) -> int:
+    """For an administrator who forgot their password (the only one, on a single PC): whoever may run
+    commands on this PC can reset it; the account must choose a new password at the next sign-in."""
+    from zjtx_desktop.accounts import account_id, reset_password
+
+    ctx = _open(call.location, create=False)
+    try:
+        with ctx.sessions() as session:
+            user_id = account_id(session, call.args.username)
+        if user_id is None:
+            raise UserError(f"没有名为“{call.args.username}”的账户")
+        password = _read_new_password()
+        with transaction(ctx.sessions) as session:
+            reset_password(session, ctx.actor, user_id, password)
+    finally:
+        ctx.close()
+    call.out(f"已重置账户“{call.args.username}”的密码并解除锁定；该账户下次登录时须设置新密码。")
+    return EXIT_OK
+
+
 def cmd_screenshot(call: Invocation) -> int:
     if call.gui is None:
         raise UserError("图形界面组件不可用，无法截图。")
@@ -382,5 +414,6 @@ COMMANDS: dict[str, Command] = {
     "import": cmd_import,
     "export": cmd_export,
     "check": cmd_check,
+    "reset-password": cmd_reset_password,
     "screenshot": cmd_screenshot,
 }
