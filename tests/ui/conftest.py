@@ -112,3 +112,38 @@ def make_window(qtbot: QtBot, jobs: JobRunner, wait_loaded: Callable[[Page], Pag
         return window
 
     return build
+
+
+# The administrator of `signed_in_county_ctx`; the sign-in dialog of run_gui answers with these.
+ADMIN, PASSWORD = "admin", "Lishui-2026-zjtx"
+
+
+@pytest.fixture
+def signed_in_county_ctx(county_ctx: AppContext) -> AppContext:
+    """青田县's installation with its administrator: run_gui asks to sign in (not the first-run wizard)."""
+    from zjtx_desktop.accounts import create_first_admin
+
+    with transaction(county_ctx.sessions) as session:
+        create_first_admin(session, county_ctx.actor, ADMIN, "王丽", PASSWORD)
+    return county_ctx
+
+
+@pytest.fixture(autouse=True)
+def typed_sign_in(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """A modal sign-in dialog would wait for ever in a test: it is answered as a user would, with the
+    administrator's name and password, then 登录. The dialogs shown are listed."""
+    from PySide6.QtWidgets import QDialog
+
+    from ui.dialogs.login import LoginDialog
+
+    shown: list[object] = []
+
+    def answer(dialog: LoginDialog) -> QDialog.DialogCode:
+        shown.append(dialog)
+        dialog.username_edit.setText(ADMIN)
+        dialog.password_edit.setText(PASSWORD)
+        dialog.accept()
+        return QDialog.DialogCode(dialog.result())
+
+    monkeypatch.setattr(LoginDialog, "exec", answer)
+    return shown

@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from tests.ui.conftest import ADMIN, PASSWORD
 from ui import app as app_module
 from ui.app import (
     BENCH_LOGIN_VARIABLE,
@@ -82,31 +83,9 @@ def close_when_ready(monkeypatch: pytest.MonkeyPatch) -> list[MainWindow]:
     return windows
 
 
-ADMIN, PASSWORD = "admin", "Lishui-2026-zjtx"
-
-
 @pytest.fixture
-def county_ctx(county_ctx: AppContext) -> AppContext:
-    """青田县's installation with its administrator (so the program asks to sign in, not for the wizard)."""
-    with transaction(county_ctx.sessions) as session:
-        create_first_admin(session, county_ctx.actor, ADMIN, "王丽", PASSWORD)
-    return county_ctx
-
-
-@pytest.fixture(autouse=True)
-def _typed_sign_in(monkeypatch: pytest.MonkeyPatch) -> list[LoginDialog]:
-    """The sign-in dialog is answered as a user would: the administrator's name and password, then 登录."""
-    shown: list[LoginDialog] = []
-
-    def answer(dialog: LoginDialog) -> QDialog.DialogCode:
-        shown.append(dialog)
-        dialog.username_edit.setText(ADMIN)
-        dialog.password_edit.setText(PASSWORD)
-        dialog.accept()
-        return QDialog.DialogCode(dialog.result())
-
-    monkeypatch.setattr(LoginDialog, "exec", answer)
-    return shown
+def county_ctx(signed_in_county_ctx: AppContext) -> AppContext:
+    return signed_in_county_ctx
 
 
 def _main_window() -> MainWindow:
@@ -243,11 +222,11 @@ def test_run_gui_shows_the_window_after_the_wizard(
 
 
 def test_run_gui_signs_in_and_the_window_acts_as_the_account(
-    county_ctx: AppContext, close_when_ready: list[MainWindow], _typed_sign_in: list[LoginDialog]
+    county_ctx: AppContext, close_when_ready: list[MainWindow], typed_sign_in: list[object]
 ) -> None:
     assert run_gui(county_ctx.location) == 0
     (window,) = close_when_ready
-    assert len(_typed_sign_in) == 1
+    assert len(typed_sign_in) == 1
     assert window.ctx is not None and window.ctx.principal is not None
     assert window.ctx.principal.role == "admin" and window.ctx.actor == ADMIN
     assert "王丽" in window.account_status.text() and "管理员" in window.account_status.text()

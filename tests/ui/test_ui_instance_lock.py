@@ -40,8 +40,9 @@ def test_a_database_another_instance_has_is_refused_with_its_holder_named(
 
 
 def test_the_gui_holds_the_lock_until_the_database_is_closed(
-    app: QApplication, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, county_ctx: AppContext
+    app: QApplication, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, signed_in_county_ctx: AppContext
 ) -> None:
+    county_ctx = signed_in_county_ctx
     database = county_ctx.location.sqlite_path
     assert database is not None
     seen: list[str] = []
