@@ -167,12 +167,22 @@ class MainWindow(QMainWindow):
         # Who is signed in, with their own account actions (the password change) one click away.
         self.account_status = QToolButton()
         self.account_status.setAutoRaise(True)
+        self.account_status.setObjectName("accountStatus")
+        # Reads as status text (no button frame) until pointed at.
+        self.account_status.setStyleSheet(
+            "QToolButton#accountStatus { border: none; padding: 0 6px; background: transparent; }"
+            "QToolButton#accountStatus:hover { text-decoration: underline; }"
+            "QToolButton#accountStatus::menu-indicator { image: none; width: 0; }"
+        )
         self.account_status.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.account_status.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.account_menu = QMenu(self.account_status)
         self.change_password_action = self.account_menu.addAction("修改密码…")
         self.change_password_action.triggered.connect(self.change_password)
         self.account_status.setMenu(self.account_menu)
+        # No taller than the text beside it: the status bar takes the height of its tallest widget, hidden
+        # or not, and every pixel counts on a 1366×768 screen.
+        self.account_status.setMaximumHeight(self.unit_status.sizeHint().height() + 2)
         self.account_status.hide()
         status = self.statusBar()
         status.setSizeGripEnabled(True)
