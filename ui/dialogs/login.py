@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import time
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
@@ -31,7 +34,7 @@ class LoginDialog(QDialog):
         self.ctx = ctx
         self.principal: Principal | None = None
         self.must_change_password = False
-        self._wait_left = 0
+        self._wait_until = 0.0  # time.monotonic() when the account may be tried again
         self.setWindowTitle(f"登录 — {APP_NAME}")
         self.setWindowIcon(app_icon())
         self.setMinimumWidth(420)
@@ -71,13 +74,14 @@ class LoginDialog(QDialog):
         layout.addWidget(self.message_label)
         layout.addWidget(self.buttons)
 
+        # Ticks check a deadline rather than count themselves: coarse timers may fire a little early.
         self._timer = QTimer(self)
-        self._timer.setInterval(1000)
+        self._timer.setInterval(200)
         self._timer.timeout.connect(self._tick)
         self.username_edit.setFocus()
 
     def accept(self) -> None:
-        if self._wait_left > 0:
+        if self._waiting():
             return
         name = self.username_edit.text().strip()
         if not name or not self.password_edit.text():
@@ -102,21 +106,23 @@ class LoginDialog(QDialog):
         self.password_edit.setFocus()
         self._show(result.message)
         if result.wait_seconds:
-            self._wait_left = result.wait_seconds
+            # A little after the account's own release time, which was stamped before this answer came.
+            self._wait_until = time.monotonic() + result.wait_seconds + 0.3
             self.login_button.setEnabled(False)
             self._timer.start()
-            self._tick(counting=False)
+            self._tick()
 
-    def _tick(self, counting: bool = True) -> None:
-        if counting:
-            self._wait_left -= 1
-        if self._wait_left <= 0:
+    def _waiting(self) -> bool:
+        return time.monotonic() < self._wait_until
+
+    def _tick(self) -> None:
+        if not self._waiting():
             self._timer.stop()
             self.login_button.setEnabled(True)
             self.login_button.setText("登录")
             return
-        left = self._wait_left
-        self.login_button.setText(f"请等待 {left} 秒" if left <= 90 else f"请等待 {(left + 59) // 60} 分钟")
+        left = math.ceil(self._wait_until - time.monotonic() - 0.3)
+        self.login_button.setText(f"请等待 {max(left, 1)} 秒" if left <= 90 else f"请等待 {(left + 59) // 60} 分钟")
 
     def _show(self, message: str) -> None:
         self.message_label.setText(message)
