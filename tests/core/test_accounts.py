@@ -30,7 +30,7 @@ from zjtx_desktop.principal import Principal
 from zjtx_desktop.registry import ValidationFailed
 
 # Cheap parameters for tests (the parameters are stored with each hash, so checks use the same ones).
-FAST = KdfParameters(n=2**10)
+FAST = KdfParameters(n=2**10, p=1)
 T0 = dt.datetime(2026, 3, 2, 1, 0, 0)
 ADMIN_PASSWORD = "丽水专精特新2026"
 
@@ -70,9 +70,12 @@ def test_hash_keeps_its_parameters_and_verifies() -> None:
 
 
 def test_default_parameters_are_memory_hard() -> None:
-    assert (passwords.DEFAULT_N, passwords.DEFAULT_R) == (2**17, 8)  # 128 MiB per check
+    params = passwords.KdfParameters()
+    # 128·r·N bytes of memory per check, and OWASP's work factor N·r·p ≥ 2^20 (their N=2^17, r=8, p=1).
+    assert 128 * params.r * params.n >= 32 * 2**20
+    assert params.n * params.r * params.p >= 2**20 * 3 // 4
     stored = hash_password("a long enough password")
-    assert parameters_of(stored) == KdfParameters(2**17, 8, 1)
+    assert parameters_of(stored) == params == passwords.DEFAULT_PARAMETERS
     assert verify_password("a long enough password", stored)
 
 
