@@ -151,6 +151,9 @@ def take_backup(database: Path, reason: str, when: dt.datetime | None = None) ->
     return path
 
 
+SIGN_IN_ACTIONS = ("login", "login_failed", "lock")
+
+
 def changed_since_last_backup(database: Path) -> bool:
     """Whether anything was written after the newest backup (every write leaves an audit entry), so that
     an unchanged database is not copied again and again."""
@@ -162,7 +165,11 @@ def changed_since_last_backup(database: Path) -> bool:
     newest = dt.datetime.fromtimestamp(latest, dt.UTC).replace(tzinfo=None)
     connection = sqlite3.connect(f"file:{database.as_posix()}?mode=ro", uri=True)
     try:
-        last = connection.execute("SELECT max(at) FROM audit_entry").fetchone()[0]
+        # Signing in leaves entries too, but changes no data worth another copy of the database.
+        last = connection.execute(
+            "SELECT max(at) FROM audit_entry WHERE NOT (entity = 'user_account' AND action IN (?, ?, ?))",
+            SIGN_IN_ACTIONS,
+        ).fetchone()[0]
     except sqlite3.DatabaseError:
         return True
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from zjtx_desktop.accounts import attempt_login, create_first_admin
 from zjtx_desktop.audit import record
 from zjtx_desktop.backup import (
     backup_name,
@@ -23,6 +24,7 @@ from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import resolve_location, transaction
 from zjtx_desktop.errors import DatabaseError
 from zjtx_desktop.models import Enterprise
+from zjtx_desktop.passwords import KdfParameters
 
 
 def enterprises(path: Path) -> list[str]:
@@ -66,6 +68,14 @@ def test_backups_are_verified_single_files_and_the_day_has_one_automatic_backup(
     assert first is None  # the manual backup already covers today
     tomorrow = dt.date.today() + dt.timedelta(days=1)
     assert daily_backup(db_path, tomorrow) is None  # nothing changed since: no copy of the same data
+    assert exit_backup(db_path) is None
+    # Signing in (and failing to) is recorded, but is no reason for another copy.
+    with transaction(ctx.sessions) as session:
+        create_first_admin(session, "system", "admin", "王丽", "Lishui-2026-zjtx", KdfParameters(n=2**10, p=1))
+    assert exit_backup(db_path) is not None  # a new account is a change
+    for password in ("wrong-one-1", "Lishui-2026-zjtx"):
+        with transaction(ctx.sessions) as session:
+            attempt_login(session, "admin", password)
     assert exit_backup(db_path) is None
     add(ctx, "丽水市宏达精密机械有限公司", "91331102MA2A0B1C4R")
     with transaction(ctx.sessions) as session:
