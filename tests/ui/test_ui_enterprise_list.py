@@ -21,6 +21,7 @@ from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import resolve_location, transaction
 from zjtx_desktop.demo import generate_demo
 from zjtx_desktop.enterprise_query import EnterpriseFilter, search_ids
+from zjtx_desktop.principal import Principal
 
 DEMO_COUNT = 3000
 
@@ -257,3 +258,32 @@ def test_a_county_sees_only_its_own_enterprises(
     page.search_box.setText("有限")
     settle(qtbot, page)
     assert page.count == expected_count(ctx, text="有限", unit_codes=("331121",))
+
+
+def test_a_county_account_on_the_city_installation_sees_its_county_and_read_only_changes_nothing(
+    qtbot: QtBot,
+    make_window: Callable[..., MainWindow],
+    ctx: AppContext,
+    wait_loaded: Callable[[Page], Page],
+) -> None:
+    # The city's database, signed in as 青田's clerk: the list is 青田's, whatever the page asks for.
+    ctx.sign_in(Principal("qt_li", "李青田", "county", "331121", 7))
+    window = make_window(ctx)
+    page = window.show_page("enterprises")
+    assert isinstance(page, EnterprisesPage)
+    wait_loaded(page)
+    settle(qtbot, page)
+    ctx.sign_in(Principal("system", "本机系统", "system"))
+    assert page.count == expected_count(ctx, unit_codes=("331121",)) > 0
+    assert page.count < expected_count(ctx)
+    assert page.new_button.isEnabled()
+    # A read-only account: the list is all there, but nothing can be started that would change it.
+    ctx.sign_in(Principal("chen_view", "陈查看", "readonly", None, 8))
+    window = make_window(ctx)
+    page = window.show_page("enterprises")
+    assert isinstance(page, EnterprisesPage)
+    wait_loaded(page)
+    settle(qtbot, page)
+    page.table.selectRow(0)
+    assert page.count == expected_count(ctx)
+    assert not page.new_button.isEnabled() and not page.recycle_button.isEnabled()
