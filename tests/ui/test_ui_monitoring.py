@@ -21,6 +21,7 @@ from zjtx_desktop import uscc
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.database import transaction
 from zjtx_desktop.models import AnnualReport, AuditEntry, Cultivation, Enterprise
+from zjtx_desktop.principal import Principal
 
 QINGTIAN = "331121"
 REVENUE = FIRST_FIGURE + [h.split("\n")[0] for h in HEADERS[FIRST_FIGURE:]].index("营业收入")
@@ -258,6 +259,21 @@ def test_paste_fills_a_block_of_cells(page: MonitoringPage) -> None:
     assert [model.value(1, "revenue"), model.value(1, "main_revenue")] == [2200, 2000]
     view.selectionModel().select(page.grid_filter.index(0, REVENUE), QItemSelectionModel.SelectionFlag.ClearAndSelect)
     assert view.clear_selected() == 1 and model.value(0, "revenue") is None
+
+
+def test_a_read_only_account_cannot_type_or_paste(qtbot: QtBot, jobs: JobRunner, ctx: AppContext, firms: Firms) -> None:
+    ctx.sign_in(Principal("chen_view", "陈查看", "readonly", None, 8))
+    page = MonitoringPage(jobs)
+    qtbot.addWidget(page)
+    page.set_context(ctx)
+    page.show()
+    page.activate()
+    qtbot.waitUntil(lambda: page.state is PageState.READY and page.is_settled(), timeout=20_000)
+    index = page.grid_filter.index(0, REVENUE)
+    assert not page.grid_filter.flags(index) & Qt.ItemFlag.ItemIsEditable
+    page.grid.figures.setCurrentIndex(index)
+    assert page.grid.figures.paste("1,100\t1000\r\n") == 0
+    assert page.grid_model.edited_cells() == 0 and not page.save_button.isEnabled()
 
 
 def test_a_county_sees_its_own_unit_only(qtbot: QtBot, jobs: JobRunner, county_ctx: AppContext, firms: Firms) -> None:

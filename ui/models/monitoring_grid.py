@@ -75,6 +75,7 @@ class MonitoringGridModel(QAbstractTableModel):
         self._row_of: dict[int, int] = {}
         self._bold = QFont()
         self._bold.setBold(True)
+        self.read_only = False  # a read-only account sees the figures, it doesn't type into them
 
     # --- contents -----------------------------------------------------------------------------
 
@@ -211,14 +212,14 @@ class MonitoringGridModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if FIRST_FIGURE <= index.column() < FIRST_METRIC:
+        if FIRST_FIGURE <= index.column() < FIRST_METRIC and not self.read_only:
             flags |= Qt.ItemFlag.ItemIsEditable
         return flags
 
     def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
-        if not FIRST_FIGURE <= index.column() < FIRST_METRIC:
+        if not FIRST_FIGURE <= index.column() < FIRST_METRIC or self.read_only:
             return False
         text = "" if value is None else value if isinstance(value, str) else plain_number(value)
         self.set_figure_text(index.row(), index.column(), text)

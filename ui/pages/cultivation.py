@@ -663,7 +663,8 @@ class RuleSetsPanel(QWidget):
         self.ctx = ctx
 
     def can_write(self) -> bool:
-        return self.data is not None and self.data.installation.is_city
+        inst = self.data.installation if self.data is not None else None
+        return inst is not None and inst.is_city and inst.can_write
 
     def show_data(self, data: CultivationData) -> None:
         selected = self.selected_rule_set()

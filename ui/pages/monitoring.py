@@ -561,6 +561,7 @@ class MonitoringPage(Page):
             self.year_combo.setCurrentIndex(max(self.year_combo.findData(data.year), 0))
         finally:
             self._choosing = False
+        self.grid_model.read_only = not data.installation.can_write
         self.grid_model.set_rows(data.rows)  # also refreshes the buttons and pickers (edits_changed)
         self.grid.setEnabled(True)
         self.grid.arrange_columns()

@@ -74,7 +74,8 @@ class TargetsEditorData:
 
     @property
     def is_city(self) -> bool:
-        return self.installation.is_city
+        """Whether targets may be edited here: the city, by an account that may write."""
+        return self.installation.is_city and self.installation.can_write
 
 
 def load_targets_editor(ctx: AppContext) -> TargetsEditorData:

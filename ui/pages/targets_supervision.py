@@ -79,7 +79,8 @@ def load_supervision(ctx: AppContext) -> SupervisionData:
             task_overview(session, today),
             notes_by_task(session),
             data_folder(ctx.location),
-            installation(session).is_city,
+            # Editable by the city's staff; a read-only account only reads (the core refuses anyway).
+            installation(session).is_city and installation(session).can_write,
         )
 
 

@@ -1173,7 +1173,12 @@ class VisitsPage(Page):
         return [self.contact_model.payload(row) for row in rows]
 
     def _update_buttons(self) -> None:
-        ready = self.ctx is not None and self.data is not None and self.write_job is None
+        ready = (
+            self.ctx is not None
+            and self.data is not None
+            and self.data.installation.can_write  # read-only accounts look, they don't record
+            and self.write_job is None
+        )
         visit = self._current(self.visit_table, self.visit_model)
         overdue = self._current(self.overdue_table, self.overdue_model)
         self.new_button.setEnabled(ready)
