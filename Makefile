@@ -34,5 +34,9 @@ bench: venv
 	$(PY) bench/generate.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py
 
+.PHONY: installer
+installer:  # Windows only, after make dist: dist/ZJTXDesktop-<版本>-setup.exe (Inno Setup 6.3+; standard library only)
+	$(PYTHON) installer/make_installer.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
