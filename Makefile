@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck pytest bench clean
+.PHONY: venv run test lint typecheck pytest bench dist clean
 
 venv: $(STAMP)
 
@@ -34,9 +34,32 @@ bench: venv
 	$(PY) bench/generate.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py
 
+# The release build (installer/zjtx.spec): dist/ZJTXDesktop/ for this OS, in a virtual environment of its own
+# (.venv-build: requirements.txt and installer/requirements-build.txt, without the test tools), then the smoke
+# test of the frozen program (installer/smoke_test.py).
+BUILD_VENV := .venv-build
+ifeq ($(OS),Windows_NT)
+BUILD_PY := $(BUILD_VENV)/Scripts/python.exe
+else
+BUILD_PY := $(BUILD_VENV)/bin/python
+endif
+BUILD_STAMP := $(BUILD_VENV)/.installed
+
+$(BUILD_STAMP): requirements.txt installer/requirements-build.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（找不到 $(PYTHON)）"; exit 1; }
+	$(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_PY) -m pip install --quiet --upgrade pip
+	$(BUILD_PY) -m pip install --quiet -r requirements.txt -r installer/requirements-build.txt
+	@touch $(BUILD_STAMP)
+
+dist: $(BUILD_STAMP)
+	rm -rf dist/ZJTXDesktop
+	$(BUILD_PY) -m PyInstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build/pyinstaller installer/zjtx.spec
+	$(BUILD_PY) -m installer.smoke_test dist/ZJTXDesktop
+
 .PHONY: installer
 installer:  # Windows only, after make dist: dist/ZJTXDesktop-<版本>-setup.exe (Inno Setup 6.3+; standard library only)
 	$(PYTHON) installer/make_installer.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BUILD_VENV) build/pyinstaller dist/ZJTXDesktop .pytest_cache .mypy_cache .ruff_cache

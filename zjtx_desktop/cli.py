@@ -45,6 +45,13 @@ class GuiEntry(Protocol):
     def render_screenshot(self, location: DatabaseLocation, page: str, out: Path) -> None: ...
 
 
+def command_name() -> str:
+    """How the user starts the program: `python main.py` from source, the executable's name in the release build."""
+    if getattr(sys, "frozen", False):
+        return Path(sys.executable).name
+    return "python main.py"
+
+
 class UsageError(UserError):
     """Bad command-line arguments (exit code 2)."""
 
@@ -76,7 +83,7 @@ def _translate_argparse(message: str) -> str:
 
 class ChineseArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{_translate_argparse(message)}（用法：python main.py --help）")
+        raise UsageError(f"{_translate_argparse(message)}（用法：{command_name()} --help）")
 
 
 def _year(text: str) -> int:
@@ -101,7 +108,7 @@ def build_parser() -> ChineseArgumentParser:
     )
 
     parser = ChineseArgumentParser(
-        prog="main.py",
+        prog=command_name().removeprefix("python "),
         description=f"{APP_NAME}：不带子命令启动图形界面。",
         parents=[db_option],
     )
@@ -197,7 +204,7 @@ def main(argv: Sequence[str] | None = None, gui: GuiEntry | None = None) -> int:
         location = resolve_location(getattr(args, "db", None))
         if args.command is None:
             if gui is None:
-                raise UserError("图形界面组件不可用，请使用命令行子命令（python main.py --help）。")
+                raise UserError(f"图形界面组件不可用，请使用命令行子命令（{command_name()} --help）。")
             return gui.run_gui(location)
         from zjtx_desktop.commands import COMMANDS  # the heavy imports, only when a command runs
 

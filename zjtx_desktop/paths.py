@@ -37,5 +37,10 @@ def data_dir() -> Path:
     return Path(override) if override else Path(user_data_dir(APP_DIR_NAME, appauthor=False))
 
 
+def cache_dir() -> Path:
+    """Files the program can rebuild at any time (matplotlib's font list in the release build)."""
+    return data_dir() / "cache"
+
+
 def default_db_path() -> Path:
     return data_dir() / "zjtx.sqlite3"

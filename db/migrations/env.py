@@ -1,4 +1,8 @@
-"""Alembic environment: runs on the connection the application hands over (foreign keys off on SQLite)."""
+"""Alembic environment: runs on the connection the application hands over (foreign keys off on SQLite).
+
+Unlike Alembic's template it configures no logging from an alembic.ini: there is none, least of all in the
+frozen build (installer/), and the program sets up its own logging.
+"""
 
 from alembic import context
 
