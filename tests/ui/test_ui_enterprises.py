@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from ui.dialogs import prompts
@@ -23,6 +23,7 @@ from ui.widgets import Page
 from zjtx_desktop import uscc
 from zjtx_desktop.context import AppContext
 from zjtx_desktop.database import transaction
+from zjtx_desktop.principal import Principal
 from zjtx_desktop.registry import create_enterprise, get_enterprise, update_enterprise
 
 NAME = "丽水瑞丰精密机械有限公司"  # pinyin initials l s r f j m j x y x g s: "lsjm" finds it
@@ -541,3 +542,22 @@ def test_the_row_menu_offers_what_the_view_allows(
     page.show_recycle_bin(True)
     settle(qtbot, page)
     assert page.row_menu().actions() == []
+
+
+def test_a_read_only_account_opens_an_enterprise_but_cannot_change_it(
+    qtbot: QtBot, open_page: Callable[[AppContext], EnterprisesPage], ctx: AppContext
+) -> None:
+    with transaction(ctx.sessions) as session:
+        record = create_enterprise(session, "张科员", {"name": NAME, "uscc": GOOD, "region_code": "331102"})
+    ctx.sign_in(Principal("chen_view", "陈查看", "readonly", None, 8))
+    page = open_page(ctx)
+    page.open_detail(record.id)
+    detail = wait_detail(qtbot, page, record.id)
+    assert detail.data is not None and detail.data.record.name == NAME
+    assert not detail.edit_button.isEnabled() and not detail.recycle_button.isEnabled()
+    tab_buttons = [
+        tab.buttons.itemAt(n).widget()
+        for tab in (detail.cultivation_tab, detail.annual_tab, detail.visits_tab)
+        for n in range(tab.buttons.count())
+    ]
+    assert tab_buttons and not any(b.isEnabled() for b in tab_buttons if isinstance(b, QPushButton))

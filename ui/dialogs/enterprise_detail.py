@@ -468,12 +468,14 @@ class EnterpriseDetailDialog(QDialog):
 
     def _set_enabled(self, loaded: bool) -> None:
         recycled = self.data is not None and self.data.record.deleted_at is not None
-        writable = loaded and not recycled and self._busy is None
+        principal = self.ctx.principal
+        may_write = principal is None or principal.can_write  # a read-only account looks only
+        writable = loaded and not recycled and self._busy is None and may_write
         self.edit_button.setEnabled(writable)
         self.recycle_button.setVisible(not recycled)
         self.recycle_button.setEnabled(writable)
         self.restore_button.setVisible(recycled)
-        self.restore_button.setEnabled(loaded and self._busy is None)
+        self.restore_button.setEnabled(loaded and self._busy is None and may_write)
         for tab in (self.cultivation_tab, self.annual_tab, self.visits_tab):
             for number in range(tab.buttons.count()):
                 item = tab.buttons.itemAt(number)
