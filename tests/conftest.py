@@ -1,12 +1,23 @@
-"""Shared fixtures: a migrated, seeded template database copied fresh for every test."""
+"""Shared fixtures: a migrated, seeded template database copied fresh for every test.
+
+PostgreSQL: with ZJTX_TEST_PG_URL set to a server URL whose user may create databases (for example
+postgresql+psycopg://zjtx@127.0.0.1:54329/postgres), the `pg_url` fixture hands out a fresh database cloned
+from a migrated, seeded template, and tests marked `postgres` run; without it they are skipped. With
+ZJTX_TEST_BACKEND=postgresql as well, the `ctx` fixture opens such a database instead of a SQLite file, so
+the suites that use `ctx` run against the server.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
 
 from zjtx_desktop.context import AppContext, open_database
 from zjtx_desktop.database import resolve_location
@@ -28,9 +39,82 @@ def db_path(template_db: Path, tmp_path: Path) -> Path:
     return path
 
 
+PG_URL_ENV = "ZJTX_TEST_PG_URL"
+BACKEND_ENV = "ZJTX_TEST_BACKEND"
+
+
+def pg_server_url() -> str | None:
+    return os.environ.get(PG_URL_ENV) or None
+
+
+def on_postgres_backend() -> bool:
+    return os.environ.get(BACKEND_ENV, "").lower() in {"postgresql", "postgres", "pg"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if pg_server_url():
+        return
+    skip = pytest.mark.skip(reason=f"needs a PostgreSQL server: set {PG_URL_ENV}")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def _admin_engine() -> Engine:
+    url = pg_server_url()
+    if url is None:
+        pytest.skip(f"needs a PostgreSQL server: set {PG_URL_ENV}")
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+def _database_url(name: str) -> str:
+    url = pg_server_url()
+    assert url is not None
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(admin: Engine, name: str) -> None:
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_pg_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated, seeded PostgreSQL database that each test's database is cloned from."""
+    admin = _admin_engine()
+    name = f"zjtx_test_tpl_{os.getpid()}"
+    _drop_database(admin, name)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+    context = open_database(resolve_location(_database_url(name)))
+    context.close()
+    yield name
+    _drop_database(admin, name)
+    admin.dispose()
+
+
 @pytest.fixture
-def ctx(db_path: Path) -> Iterator[AppContext]:
-    context = open_database(resolve_location(str(db_path)), actor="测试员")
+def pg_url(pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database (migrated and seeded) for one test; dropped afterwards."""
+    admin = _admin_engine()
+    name = f"zjtx_test_{os.getpid()}_{next(_pg_counter)}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    yield _database_url(name)
+    _drop_database(admin, name)
+    admin.dispose()
+
+
+@pytest.fixture
+def ctx(request: pytest.FixtureRequest) -> Iterator[AppContext]:
+    if on_postgres_backend():
+        target = request.getfixturevalue("pg_url")
+    else:
+        target = str(request.getfixturevalue("db_path"))
+    context = open_database(resolve_location(target), actor="测试员")
     yield context
     context.close()
 

@@ -57,12 +57,7 @@ def insert_rows(
     constants = constants or {}
     dialect = connection.dialect
     if dialect.name != "sqlite":
-        rows = [{**row, **constants} for row in rows]
-        if not want_ids:
-            connection.execute(insert(table), rows)
-            return []
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return [row[0] for row in connection.execute(statement, rows)]
+        return _insert_rows_generic(connection, table, rows, constants=constants, want_ids=want_ids)
 
     columns = sorted({key for row in rows for key in row} - constants.keys())
     # Column by column: one comprehension per column is far cheaper than one call per cell.
@@ -90,3 +85,25 @@ def insert_rows(
             f"unexpected ids after bulk insert into {table.name}: {before}..{after} for {len(rows)} rows"
         )
     return list(range(before + 1, after + 1))
+
+
+def _insert_rows_generic(
+    connection: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    constants: dict[str, Any],
+    want_ids: bool,
+) -> list[int]:
+    """insert_rows for servers (PostgreSQL): SQLAlchemy's executemany, ids by RETURNING in row order.
+
+    An executemany needs every row to carry the same keys; a key that some rows leave out is NULL there,
+    exactly as the SQLite path stores it.
+    """
+    columns = sorted({key for row in rows for key in row} - constants.keys())
+    full = [{**{name: row.get(name) for name in columns}, **constants} for row in rows]
+    if not want_ids:
+        connection.execute(insert(table), full)
+        return []
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return [row[0] for row in connection.execute(statement, full)]
