@@ -2,7 +2,8 @@
 
 Entries form a hash chain: each stores the previous entry's hash and its own, SHA-256 over the previous
 hash and its canonical content. Editing, deleting or reordering any entry breaks the chain from there on,
-which `verify_chain` (and so `check`) reports. On SQLite, triggers refuse UPDATE and DELETE outright.
+which `verify_chain` (and so `check`) reports. Triggers refuse UPDATE and DELETE outright (SQLite: migration
+0004; PostgreSQL: 0007).
 Every way entries are written — `record` through the ORM and `chain_rows` for bulk inserts — takes the
 chain's head from the connection, so entries of one transaction chain in the order they are inserted.
 """
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, select
+from sqlalchemy import Connection, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapper, Session
 
@@ -64,9 +65,16 @@ def entry_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# On a server, transactions that write audit entries take this lock (held until they end) before reading
+# the head, so that two clients never chain onto the same entry. SQLite's single writer does this already.
+AUDIT_LOCK_KEY = 0x7A6A_7478  # "zjtx"
+
+
 def _head(connection: Connection) -> str:
     head = connection.info.get(_HEAD_KEY)
     if head is None:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
         last = connection.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
         head = last or GENESIS
     return str(head)
