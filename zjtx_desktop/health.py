@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 from zjtx_desktop.backup import integrity_problems
 from zjtx_desktop.database import DatabaseLocation, make_engine
@@ -84,9 +88,34 @@ def _check_audit(location: DatabaseLocation, report: CheckReport) -> None:
     try:
         with Session(engine) as session:
             chain = check_audit_chain(session)
+            guards = _server_audit_guards(session) if engine.dialect.name == "postgresql" else None
     finally:
         engine.dispose()
+    if guards is not None:
+        if guards >= len(SERVER_AUDIT_GUARDS):
+            report.passed.append("审计记录防篡改触发器齐全（服务器）")
+        else:
+            report.problems.append(
+                "审计记录防篡改触发器缺失：服务器上有人删除了它们，审计记录可被修改或删除（重新运行迁移 0007 或联系数据库管理员）"
+            )
     if chain.ok:
         report.passed.append(f"审计记录校验链完整（{chain.entries} 条）")
     else:
         report.problems += [f"审计记录：{text}" for text in chain.problems]
+
+
+SERVER_AUDIT_GUARDS = ("audit_entry_append_only_row", "audit_entry_append_only_truncate")
+
+
+def _server_audit_guards(session: Session) -> int:
+    """How many of migration 0007's append-only triggers the PostgreSQL server still has on audit_entry."""
+    from sqlalchemy import text
+
+    return int(
+        session.execute(
+            text(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'audit_entry'::regclass "
+                "AND tgname IN ('audit_entry_append_only_row', 'audit_entry_append_only_truncate') AND tgenabled <> 'D'"
+            )
+        ).scalar_one()
+    )

@@ -81,3 +81,15 @@ def test_clients_writing_at_once_keep_one_unbroken_audit_chain(pg_url: str) -> N
     finally:
         for context in contexts:
             context.close()
+
+
+def test_check_reports_missing_audit_guards_on_the_server(pg_url: str) -> None:
+    assert "审计记录防篡改触发器齐全（服务器）" in run_checks(resolve_location(pg_url)).passed
+    engine = create_engine(pg_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER audit_entry_append_only_row ON audit_entry"))
+    finally:
+        engine.dispose()
+    report = run_checks(resolve_location(pg_url))
+    assert any("防篡改触发器缺失" in problem for problem in report.problems), report.problems
