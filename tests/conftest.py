@@ -52,12 +52,16 @@ def on_postgres_backend() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if pg_server_url():
-        return
-    skip = pytest.mark.skip(reason=f"needs a PostgreSQL server: set {PG_URL_ENV}")
-    for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(skip)
+    if not pg_server_url():
+        skip = pytest.mark.skip(reason=f"needs a PostgreSQL server: set {PG_URL_ENV}")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+    if on_postgres_backend():
+        skip = pytest.mark.skip(reason="works on the SQLite file itself (ctx is on PostgreSQL)")
+        for item in items:
+            if "sqlite_file" in item.keywords:
+                item.add_marker(skip)
 
 
 def _admin_engine() -> Engine:

@@ -52,6 +52,7 @@ def test_every_writer_keeps_one_unbroken_chain(ctx: AppContext, tmp_path: Path) 
     assert first is not None and first.prev_hash == "0" * 64
 
 
+@pytest.mark.sqlite_file
 def test_entries_cannot_be_changed_or_deleted(ctx: AppContext, db_path: Path, tmp_path: Path) -> None:
     fill(ctx, tmp_path)
     with sqlite3.connect(db_path) as connection:
@@ -61,6 +62,7 @@ def test_entries_cannot_be_changed_or_deleted(ctx: AppContext, db_path: Path, tm
             connection.execute("DELETE FROM audit_entry WHERE id = 2")
 
 
+@pytest.mark.sqlite_file
 @pytest.mark.parametrize(
     ("tamper", "words"),
     [
@@ -82,6 +84,7 @@ def test_check_finds_a_tampered_trail(ctx: AppContext, db_path: Path, tmp_path: 
     assert any("审计记录" in problem and words in problem for problem in report.problems), report.problems
 
 
+@pytest.mark.sqlite_file
 def test_upgrading_an_older_database_chains_its_existing_entries(
     ctx: AppContext, db_path: Path, tmp_path: Path
 ) -> None:

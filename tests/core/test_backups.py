@@ -60,6 +60,7 @@ def test_rotation_keeps_the_newest_of_each_recent_day_week_and_month(tmp_path: P
     assert len(kept) <= 5 + 7 + 5 + 12
 
 
+@pytest.mark.sqlite_file
 def test_backups_are_verified_single_files_and_the_day_has_one_automatic_backup(ctx: AppContext, db_path: Path) -> None:
     path = take_backup(db_path, "manual")
     assert path.exists() and enterprises(path) == enterprises(db_path)
@@ -84,6 +85,7 @@ def test_backups_are_verified_single_files_and_the_day_has_one_automatic_backup(
     assert exit_backup(db_path) is None  # the daily one has just copied the change
 
 
+@pytest.mark.sqlite_file
 def test_restore_is_exact_and_keeps_a_safety_copy(ctx: AppContext, db_path: Path) -> None:
     add(ctx, "丽水市宏达精密机械有限公司", "91331102MA2A0B1C4R")
     backup = take_backup(db_path, "manual")

@@ -73,6 +73,7 @@ def evidence_files(data_dir: Path) -> list[Path]:
     return sorted(path for path in folder.rglob("*") if path.is_file()) if folder.exists() else []
 
 
+@pytest.mark.sqlite_file
 def test_the_evidence_folder_is_the_database_folder(ctx: AppContext, db_path: Path) -> None:
     assert data_folder(ctx.location) == db_path.parent
 
