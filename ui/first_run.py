@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
+from ui.field_form import set_severity
 from ui.theme import PAGE_MARGIN, SPACING, app_icon
 from zjtx_desktop import APP_NAME
 from zjtx_desktop.accounts import create_first_admin
@@ -68,7 +69,9 @@ class FirstRunDialog(QDialog):
         self.organisation_edit.setMaxLength(60)
         self.organisation_edit.setPlaceholderText("例如：青田县经济和信息化局")
         self.error_label = QLabel()
-        self.error_label.setStyleSheet("color: #b3261e;")
+        # The stylesheet's red for form messages (ui/field_form.py), not a colour of its own.
+        self.error_label.setObjectName("formSummary")
+        set_severity(self.error_label, "error")
         self.error_label.setWordWrap(True)
         self.error_label.hide()
 

@@ -167,13 +167,7 @@ class MainWindow(QMainWindow):
         # Who is signed in, with their own account actions (the password change) one click away.
         self.account_status = QToolButton()
         self.account_status.setAutoRaise(True)
-        self.account_status.setObjectName("accountStatus")
-        # Reads as status text (no button frame) until pointed at.
-        self.account_status.setStyleSheet(
-            "QToolButton#accountStatus { border: none; padding: 0 6px; background: transparent; }"
-            "QToolButton#accountStatus:hover { text-decoration: underline; }"
-            "QToolButton#accountStatus::menu-indicator { image: none; width: 0; }"
-        )
+        self.account_status.setObjectName("accountStatus")  # styled as status text in app.qss
         self.account_status.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.account_status.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.account_menu = QMenu(self.account_status)

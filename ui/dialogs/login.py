@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.field_form import set_severity
 from ui.theme import PAGE_MARGIN, SPACING, app_icon
 from zjtx_desktop import APP_NAME
 from zjtx_desktop.accounts import LoginResult, attempt_login
@@ -48,7 +49,9 @@ class LoginDialog(QDialog):
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_edit.setMaxLength(128)
         self.message_label = QLabel()
-        self.message_label.setStyleSheet("color: #b3261e;")
+        # The stylesheet's red for form messages (ui/field_form.py), not a colour of its own.
+        self.message_label.setObjectName("formSummary")
+        set_severity(self.message_label, "error")
         self.message_label.setWordWrap(True)
         self.message_label.hide()
 
