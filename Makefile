@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint typecheck pytest bench dist clean
+.PHONY: venv run test lint typecheck pytest test-postgresql bench dist clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,15 @@ pytest: venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 test: lint typecheck pytest
+
+# The core and command-line suites again, on a throw-away PostgreSQL server on loopback (tests/pg_server.py
+# installs Debian's postgresql package when it is missing, and the server is stopped and deleted afterwards).
+test-postgresql: venv
+	@folder=$$(mktemp -d /tmp/zjtx-pg-XXXXXX) && \
+	url=$$($(PY) tests/pg_server.py start $$folder --port 0 --install) && \
+	trap '$(PY) tests/pg_server.py stop '$$folder EXIT && \
+	echo "PostgreSQL: $$url" && \
+	QT_QPA_PLATFORM=offscreen ZJTX_TEST_BACKEND=postgresql ZJTX_TEST_PG_URL=$$url $(PY) -m pytest -q tests/core tests/cli
 
 bench: venv
 	$(PY) bench/generate.py

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -128,3 +128,87 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     """Never write into the real per-user data folder during tests."""
     monkeypatch.setenv("ZJTX_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.delenv("ZJTX_DB", raising=False)
+
+
+class TestDatabase:
+    """A not-yet-initialised database for a command-line test: a SQLite file, or an empty database on the
+    PostgreSQL server when the suites run there (ZJTX_TEST_BACKEND=postgresql), with raw SQL access for the
+    test's own checks and for breaking things behind the program's back."""
+
+    __test__ = False  # not a test class, despite the name
+
+    def __init__(self, target: str, *, server: bool) -> None:
+        self.target = target  # what `--db` and ZJTX_DB get
+        self.server = server
+
+    def __str__(self) -> str:
+        return self.target
+
+    def rows(self, sql: str) -> list[tuple[object, ...]]:
+        if not self.server:
+            import sqlite3
+
+            with sqlite3.connect(self.target) as connection:
+                return [tuple(row) for row in connection.execute(sql).fetchall()]
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(self.target, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                return [tuple(row) for row in connection.exec_driver_sql(sql).fetchall()]
+        finally:
+            engine.dispose()
+
+    def scalar(self, sql: str) -> object:
+        return self.rows(sql)[0][0]
+
+    def execute(self, sql: str, *, unchecked: bool = False) -> None:
+        """Run a write outside the program; unchecked=True also bypasses foreign keys (to plant damage)."""
+        if not self.server:
+            import sqlite3
+
+            connection = sqlite3.connect(self.target)  # foreign keys are off on a plain connection
+            try:
+                connection.execute(sql)
+                connection.commit()
+            finally:
+                connection.close()
+            return
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(self.target, poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                if unchecked:  # the server checks foreign keys by triggers, which replicas skip
+                    connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+                connection.exec_driver_sql(sql)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], TestDatabase]]:
+    """Makes empty databases for command-line tests on the backend under test; server ones are dropped at the end."""
+    created: list[str] = []
+    admin = _admin_engine() if on_postgres_backend() else None
+
+    def make() -> TestDatabase:
+        if admin is None:
+            return TestDatabase(str(tmp_path_factory.mktemp("cli") / "z.sqlite3"), server=False)
+        name = f"zjtx_cli_{os.getpid()}_{next(_pg_counter)}"
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+        created.append(name)
+        return TestDatabase(_database_url(name), server=True)
+
+    yield make
+    if admin is not None:
+        for name in created:
+            _drop_database(admin, name)
+        admin.dispose()
+
+
+@pytest.fixture
+def cli_db(database_factory: Callable[[], TestDatabase]) -> TestDatabase:
+    """An empty database for one command-line test (SQLite file, or a server database on the PostgreSQL run)."""
+    return database_factory()

@@ -62,8 +62,13 @@ def _exclusive(
 @_exclusive(create=True)
 def cmd_init(call: Invocation) -> int:
     args = call.args
-    existed = call.location.sqlite_path is not None and call.location.sqlite_path.exists()
+    file_existed = call.location.sqlite_path is not None and call.location.sqlite_path.exists()
     ctx = _open(call.location, create=True)
+    # A server database always exists beforehand; it was "created" when the migrations started from nothing.
+    existed = file_existed or (
+        call.location.sqlite_path is None
+        and not (ctx.upgrade_result is not None and ctx.upgrade_result.before is None)
+    )
     try:
         with transaction(ctx.sessions) as session:
             current = installation(session)

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
+from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
 from zjtx_desktop.backup import integrity_problems
@@ -21,6 +23,7 @@ class CheckReport:
     location: str
     passed: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what this check cannot do and who does it instead
 
     @property
     def ok(self) -> bool:
@@ -29,6 +32,7 @@ class CheckReport:
     def lines(self) -> list[str]:
         head = [f"数据库：{self.location}"]
         body = [f"  通过  {text}" for text in self.passed] + [f"  问题  {text}" for text in self.problems]
+        body += [f"  说明  {text}" for text in self.notes]
         tail = ["结论：未发现问题。" if self.ok else f"结论：发现 {len(self.problems)} 个问题。"]
         return head + body + tail
 
@@ -61,6 +65,9 @@ def run_checks(location: DatabaseLocation) -> CheckReport:
                         report.problems.append(f"外键检查：表 {table} 有 {count} 行引用了不存在的记录")
                 else:
                     report.passed.append("外键检查（foreign_key_check）")
+            elif connection.dialect.name == "postgresql" and tables:
+                _check_server_references(connection, tables, report)
+                _check_server_indexes(connection, report)
     finally:
         engine.dispose()
 
@@ -119,3 +126,80 @@ def _server_audit_guards(session: Session) -> int:
             )
         ).scalar_one()
     )
+
+
+# --- the PostgreSQL equivalents of integrity_check and foreign_key_check ----------------------------
+
+
+def _check_server_references(connection: Connection, tables: set[str], report: CheckReport) -> None:
+    """Rows referring to records that do not exist, counted from the program's own model of the references.
+
+    The server enforces foreign keys with triggers, so orphans appear only if someone switched them off
+    (a replica-mode restore, ALTER TABLE … DISABLE TRIGGER, a dropped constraint): the constraints'
+    state is reported as well as the rows themselves.
+    """
+    from zjtx_desktop.models import Base
+
+    broken: dict[str, int] = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name not in tables:
+            continue
+        for key in table.foreign_key_constraints:
+            child = [column.name for column in key.columns]
+            parent = [element.column.name for element in key.elements]
+            target = key.referred_table.name
+            present = " AND ".join(f'c."{name}" IS NOT NULL' for name in child)
+            joined = " AND ".join(f'p."{p}" = c."{c}"' for c, p in zip(child, parent, strict=True))
+            count = connection.exec_driver_sql(
+                f'SELECT count(*) FROM "{table.name}" c WHERE {present} '
+                f'AND NOT EXISTS (SELECT 1 FROM "{target}" p WHERE {joined})'
+            ).scalar_one()
+            if count:
+                broken[table.name] = broken.get(table.name, 0) + int(count)
+    for table_name, count in sorted(broken.items()):
+        report.problems.append(f"外键检查：表 {table_name} 有 {count} 行引用了不存在的记录")
+    unguarded = connection.exec_driver_sql(
+        "SELECT DISTINCT c.conrelid::regclass::text FROM pg_constraint c "
+        "LEFT JOIN pg_trigger t ON t.tgconstraint = c.oid AND t.tgenabled = 'D' "
+        "WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace "
+        "AND (NOT c.convalidated OR t.oid IS NOT NULL) ORDER BY 1"
+    ).scalars()
+    names = list(unguarded)
+    if names:
+        report.problems.append(f"外键约束未生效（被停用或未验证）：{'、'.join(names)}；请数据库管理员恢复")
+    if not broken and not names:
+        report.passed.append("外键检查（逐表核对引用，约束均已生效）")
+
+
+def _check_server_indexes(connection: Connection, report: CheckReport) -> None:
+    """B-tree indexes verified by the server's amcheck extension when it is installed in this database."""
+    installed = connection.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'amcheck'").first()
+    if installed is None:
+        report.notes.append(
+            "数据页与索引的完整性由数据库服务器负责：请数据库管理员定期运行 pg_amcheck，"
+            "或在本数据库中安装 amcheck 扩展（CREATE EXTENSION amcheck）后由本检查一并核对。"
+        )
+        return
+    indexes = connection.exec_driver_sql(
+        "SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree' AND i.indisvalid "
+        "AND c.relnamespace = current_schema()::regnamespace ORDER BY 1"
+    ).scalars()
+    damaged: list[str] = []
+    checked = 0
+    for name in list(indexes):
+        try:
+            with connection.begin_nested():
+                connection.exec_driver_sql("SELECT bt_index_check(%(name)s::regclass, true)", {"name": name})
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "42501":  # insufficient_privilege: not ours to check
+                report.notes.append(
+                    "本账户无权执行 amcheck 的索引检查：请数据库管理员授予执行权限或自行运行 pg_amcheck。"
+                )
+                return
+            damaged.append(f"{name}（{str(exc.orig).splitlines()[0] if exc.orig else exc}）")
+        checked += 1
+    if damaged:
+        report.problems += [f"索引完整性检查：{text}" for text in damaged[:20]]
+    else:
+        report.passed.append(f"索引完整性检查（amcheck，{checked} 个索引）")

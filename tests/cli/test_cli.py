@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import TestDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,14 +42,14 @@ def test_version() -> None:
     assert result.stdout.strip().split()[-1].count(".") == 2
 
 
-def test_init_then_progress_json_carries_the_annex_for_every_unit(tmp_path: Path) -> None:
-    db = tmp_path / "city.sqlite3"
+def test_init_then_progress_json_carries_the_annex_for_every_unit(cli_db: TestDatabase) -> None:
+    db = cli_db
     created = run("--db", str(db), "init")
     assert created.returncode == 0, created.stderr
     assert "已创建数据库" in created.stdout and "丽水市" in created.stdout
-    with sqlite3.connect(db) as connection:  # the CLI acts, and is audited, as the system account
-        actor, action = connection.execute("SELECT actor, action FROM audit_entry").fetchone()
-    assert actor.startswith("system:") and action == "configure"
+    # The CLI acts, and is audited, as the system account.
+    [(actor, action)] = db.rows("SELECT actor, action FROM audit_entry")
+    assert str(actor).startswith("system:") and action == "configure"
 
     result = run("--db", str(db), "progress", "--json")
     assert result.returncode == 0, result.stderr
@@ -66,11 +67,10 @@ def test_init_then_progress_json_carries_the_annex_for_every_unit(tmp_path: Path
     }
 
 
-def test_init_is_harmless_on_an_existing_database(tmp_path: Path) -> None:
-    db = tmp_path / "z.sqlite3"
+def test_init_is_harmless_on_an_existing_database(cli_db: TestDatabase) -> None:
+    db = cli_db
     assert run("--db", str(db), "init", "--unit", "331121").returncode == 0
-    with sqlite3.connect(db) as connection:
-        connection.execute("UPDATE target SET count = 151 WHERE region_code = '331121' AND start_year = 2017")
+    db.execute("UPDATE target SET count = 151 WHERE region_code = '331121' AND start_year = 2017")
     again = run("--db", str(db), "init")
     assert again.returncode == 0
     assert "未作更改" in again.stdout
@@ -78,23 +78,22 @@ def test_init_is_harmless_on_an_existing_database(tmp_path: Path) -> None:
     assert other.returncode == 1
     assert_one_chinese_line(other)
     assert "青田县" in other.stderr
-    with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT value FROM setting WHERE key = 'installation.unit'").fetchone() == ("331121",)
-        assert connection.execute(
-            "SELECT count FROM target WHERE region_code = '331121' AND start_year = 2017 AND program_code='ZJTX_POOL'"
-        ).fetchone() == (151,)
+    assert db.rows("SELECT value FROM setting WHERE key = 'installation.unit'") == [("331121",)]
+    assert db.rows(
+        "SELECT count FROM target WHERE region_code = '331121' AND start_year = 2017 AND program_code='ZJTX_POOL'"
+    ) == [(151,)]
 
 
-def test_county_installation_sees_its_own_unit(tmp_path: Path) -> None:
-    db = tmp_path / "county.sqlite3"
+def test_county_installation_sees_its_own_unit(cli_db: TestDatabase) -> None:
+    db = cli_db
     assert run("--db", str(db), "init", "--unit", "缙云县").returncode == 0
     data = json.loads(run("--db", str(db), "progress", "--json", "--program", "ZJTX_POOL", "--year", "2018").stdout)
     assert {r["unit"] for r in data["rows"]} == {"缙云县"}
     assert sorted(r["target"] for r in data["rows"]) == [40, 150]
 
 
-def test_progress_text_output_names_periods_and_rule(tmp_path: Path) -> None:
-    db = tmp_path / "z.sqlite3"
+def test_progress_text_output_names_periods_and_rule(cli_db: TestDatabase) -> None:
+    db = cli_db
     run("--db", str(db), "init")
     result = run("--db", str(db), "progress", "--program", "省隐形冠军培育")
     assert result.returncode == 0
@@ -105,33 +104,31 @@ def test_progress_text_output_names_periods_and_rule(tmp_path: Path) -> None:
     assert qingtian.split() == ["青田县", "3", "0", "0.0%", "未完成", "1"]
 
 
-def test_environment_variable_selects_the_database(tmp_path: Path) -> None:
-    db = tmp_path / "env.sqlite3"
-    assert run("init", env={"ZJTX_DB": str(db)}).returncode == 0
-    assert db.exists()
+def test_environment_variable_selects_the_database(cli_db: TestDatabase) -> None:
+    assert run("init", env={"ZJTX_DB": str(cli_db)}).returncode == 0
+    assert cli_db.rows("SELECT value FROM setting WHERE key = 'installation.unit'") == [("331100",)]
 
 
-def test_check_passes_on_a_sound_database_and_fails_on_broken_references(tmp_path: Path) -> None:
-    db = tmp_path / "z.sqlite3"
+def test_check_passes_on_a_sound_database_and_fails_on_broken_references(cli_db: TestDatabase) -> None:
+    db = cli_db
     run("--db", str(db), "init")
     ok = run("--db", str(db), "check")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "未发现问题" in ok.stdout and "审计记录校验链完整" in ok.stdout
-    with sqlite3.connect(db) as connection:  # foreign keys are off on a plain connection
-        connection.execute(
-            "INSERT INTO cultivation (enterprise_id, program_code, year, status, created_at, updated_at, version) "
-            "VALUES (4242, 'ZJTX_POOL', 2018, '培育中', '2020-01-01', '2020-01-01', 1)"
-        )
+    db.execute(
+        "INSERT INTO cultivation (enterprise_id, program_code, year, status, created_at, updated_at, version) "
+        "VALUES (4242, 'ZJTX_POOL', 2018, '培育中', '2020-01-01', '2020-01-01', 1)",
+        unchecked=True,
+    )
     broken = run("--db", str(db), "check")
     assert broken.returncode == 1
     assert "外键检查" in broken.stdout and "cultivation" in broken.stdout
 
 
-def test_check_reports_a_newer_database(tmp_path: Path) -> None:
-    db = tmp_path / "z.sqlite3"
+def test_check_reports_a_newer_database(cli_db: TestDatabase) -> None:
+    db = cli_db
     run("--db", str(db), "init")
-    with sqlite3.connect(db) as connection:
-        connection.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    db.execute("UPDATE alembic_version SET version_num = '9999_future'")
     result = run("--db", str(db), "check")
     assert result.returncode == 1
     assert "比本程序" in result.stdout
@@ -151,13 +148,14 @@ def test_check_reports_a_newer_database(tmp_path: Path) -> None:
         (["screenshot", "nowhere", "--out", "x.png"], "PAGE"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_chinese_line(args: list[str], expected: str, tmp_path: Path) -> None:
-    result = run("--db", str(tmp_path / "z.sqlite3"), *args)
+def test_bad_arguments_exit_2_with_one_chinese_line(args: list[str], expected: str, cli_db: TestDatabase) -> None:
+    result = run("--db", str(cli_db), *args)
     assert result.returncode == 2
     assert_one_chinese_line(result)
     assert expected in result.stderr
 
 
+@pytest.mark.sqlite_file
 def test_missing_database_folder_is_reported(tmp_path: Path) -> None:
     missing = tmp_path / "没有这个文件夹" / "z.sqlite3"
     for command in (["progress"], ["check"]):
@@ -168,8 +166,8 @@ def test_missing_database_folder_is_reported(tmp_path: Path) -> None:
     assert not missing.parent.exists()
 
 
-def test_unknown_unit_and_program_are_explained(tmp_path: Path) -> None:
-    db = tmp_path / "z.sqlite3"
+def test_unknown_unit_and_program_are_explained(cli_db: TestDatabase) -> None:
+    db = cli_db
     unit = run("--db", str(db), "init", "--unit", "杭州市")
     assert unit.returncode == 1 and "未知的单位" in unit.stderr
     run("--db", str(db), "init")
@@ -179,6 +177,7 @@ def test_unknown_unit_and_program_are_explained(tmp_path: Path) -> None:
     assert "ZJTX_POOL" in program.stderr
 
 
+@pytest.mark.sqlite_file
 def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     bogus = tmp_path / "名单.xlsx"
     bogus.write_bytes(b"PK\x03\x04 not really a database" * 100)
@@ -187,10 +186,10 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert_one_chinese_line(result)
 
 
-def test_gui_without_a_display_says_so(tmp_path: Path) -> None:
+def test_gui_without_a_display_says_so(cli_db: TestDatabase) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "--db", str(tmp_path / "z.sqlite3")],
+        [sys.executable, str(ROOT / "main.py"), "--db", str(cli_db)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -203,8 +202,8 @@ def test_gui_without_a_display_says_so(tmp_path: Path) -> None:
     assert "图形显示" in result.stderr
 
 
-def test_screenshot_writes_a_png_of_the_page(tmp_path: Path) -> None:
-    db = tmp_path / "z.sqlite3"
+def test_screenshot_writes_a_png_of_the_page(cli_db: TestDatabase, tmp_path: Path) -> None:
+    db = cli_db
     run("--db", str(db), "init")
     out = tmp_path / "首页.png"
     result = run("--db", str(db), "screenshot", "dashboard", "--out", str(out), env={"QT_QPA_PLATFORM": "offscreen"})
@@ -215,17 +214,17 @@ def test_screenshot_writes_a_png_of_the_page(tmp_path: Path) -> None:
     assert (width, height) == (1366, 768)
 
 
-def test_screenshot_into_a_missing_folder_is_refused(tmp_path: Path) -> None:
-    db = tmp_path / "z.sqlite3"
+def test_screenshot_into_a_missing_folder_is_refused(cli_db: TestDatabase, tmp_path: Path) -> None:
+    db = cli_db
     run("--db", str(db), "init")
     result = run("--db", str(db), "screenshot", "admin", "--out", str(tmp_path / "无" / "x.png"))
     assert result.returncode == 1
     assert_one_chinese_line(result)
 
 
-def test_output_cut_short_by_the_reader_is_not_an_error(tmp_path: Path) -> None:
+def test_output_cut_short_by_the_reader_is_not_an_error(cli_db: TestDatabase) -> None:
     """`main.py progress | head -1`: the closed pipe must not be reported as an internal error."""
-    db = tmp_path / "z.sqlite3"
+    db = cli_db
     run("--db", str(db), "init")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "--db", str(db), "progress"],
@@ -241,10 +240,10 @@ def test_output_cut_short_by_the_reader_is_not_an_error(tmp_path: Path) -> None:
     assert "内部错误" not in stderr and "Traceback" not in stderr
 
 
-def test_import_contract(tmp_path: Path) -> None:
+def test_import_contract(cli_db: TestDatabase, tmp_path: Path) -> None:
     from tests.corpus import county_list
 
-    db = tmp_path / "z.sqlite3"
+    db = cli_db
     run("--db", str(db), "init")
     source = county_list(tmp_path / "名单.xlsx")
 
@@ -258,14 +257,13 @@ def test_import_contract(tmp_path: Path) -> None:
 
     again = json.loads(run("--db", str(db), "import", str(source), "--json").stdout)
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 6)
-    with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT count(*) FROM import_batch").fetchone() == (1,)
+    assert db.scalar("SELECT count(*) FROM import_batch") == 1
 
 
-def test_import_with_errors_writes_nothing_and_exports_the_error_list(tmp_path: Path) -> None:
+def test_import_with_errors_writes_nothing_and_exports_the_error_list(cli_db: TestDatabase, tmp_path: Path) -> None:
     from openpyxl import Workbook, load_workbook
 
-    db = tmp_path / "z.sqlite3"
+    db = cli_db
     run("--db", str(db), "init")
     workbook = Workbook()
     sheet = workbook.active
@@ -297,8 +295,7 @@ def test_import_with_errors_writes_nothing_and_exports_the_error_list(tmp_path: 
             "message": "统一社会信用代码：校验位（第18位）应为 R，现为 X",
         }
     ]
-    with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT count(*) FROM enterprise").fetchone() == (0,)
+    assert db.scalar("SELECT count(*) FROM enterprise") == 0
     errors = load_workbook(tmp_path / "错误清单.xlsx")
     sheet = errors["Sheet"]
     assert [c.value for c in sheet[1]] == ["企业名称", "统一社会信用代码", "所属单位", "错误说明"]
@@ -309,12 +306,11 @@ def test_import_with_errors_writes_nothing_and_exports_the_error_list(tmp_path: 
     partial = run("--db", str(db), "import", str(tmp_path / "有错.xlsx"), "--skip-invalid", "--json")
     assert partial.returncode == 0
     assert json.loads(partial.stdout)["committed"] is True and json.loads(partial.stdout)["rejected"] == 1
-    with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT count(*) FROM enterprise").fetchone() == (1,)
+    assert db.scalar("SELECT count(*) FROM enterprise") == 1
 
 
-def test_unusable_import_file_exits_2_with_one_line(tmp_path: Path) -> None:
-    db = tmp_path / "z.sqlite3"
+def test_unusable_import_file_exits_2_with_one_line(cli_db: TestDatabase, tmp_path: Path) -> None:
+    db = cli_db
     run("--db", str(db), "init")
     fake = tmp_path / "名单.xlsx"
     fake.write_text("不是工作簿", encoding="utf-8")
@@ -324,11 +320,11 @@ def test_unusable_import_file_exits_2_with_one_line(tmp_path: Path) -> None:
     assert "不是 Excel 工作簿" in result.stderr
 
 
-def test_hostile_files_are_refused_in_bounded_memory(tmp_path: Path) -> None:
+def test_hostile_files_are_refused_in_bounded_memory(cli_db: TestDatabase, tmp_path: Path) -> None:
     """A zip bomb (600 MB of zeros packed into < 1 MB) is refused without being expanded."""
     from tests.corpus import zip_bomb
 
-    db = tmp_path / "z.sqlite3"
+    db = cli_db
     run("--db", str(db), "init")
     bomb = zip_bomb(tmp_path / "名单.xlsx")
     script = (

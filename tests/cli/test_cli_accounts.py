@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from sqlalchemy import select
 
 from tests.cli.test_cli import ROOT, assert_one_chinese_line, run
+from tests.conftest import TestDatabase
 from zjtx_desktop.accounts import attempt_login, create_first_admin
 from zjtx_desktop.context import open_database
 from zjtx_desktop.database import resolve_location, transaction
@@ -20,7 +20,7 @@ from zjtx_desktop.passwords import KdfParameters
 FAST = KdfParameters(n=2**10)
 
 
-def reset(db: Path, user: str, typed: str) -> subprocess.CompletedProcess[str]:
+def reset(db: TestDatabase, user: str, typed: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "--db", str(db), "reset-password", user],
         cwd=ROOT,
@@ -33,8 +33,8 @@ def reset(db: Path, user: str, typed: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_forgotten_administrator_password_is_reset_from_the_command_line(tmp_path: Path) -> None:
-    db = tmp_path / "zjtx.sqlite3"
+def test_a_forgotten_administrator_password_is_reset_from_the_command_line(cli_db: TestDatabase) -> None:
+    db = cli_db
     assert run("--db", str(db), "init").returncode == 0
     ctx = open_database(resolve_location(str(db)))
     try:
@@ -60,8 +60,8 @@ def test_a_forgotten_administrator_password_is_reset_from_the_command_line(tmp_p
     assert entry.actor.startswith("system:")
 
 
-def test_unknown_user_and_weak_password_change_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "zjtx.sqlite3"
+def test_unknown_user_and_weak_password_change_nothing(cli_db: TestDatabase) -> None:
+    db = cli_db
     assert run("--db", str(db), "init").returncode == 0
     unknown = reset(db, "nobody", "Temporary-2026")
     assert unknown.returncode == 1

@@ -5,8 +5,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import assert_one_chinese_line, run
 from tests.corpus import county_list
+
+# Backups and the instance lock work on the SQLite file; a server has its own tools (see test_cli_postgres).
+pytestmark = pytest.mark.sqlite_file
 
 
 def count(db: Path) -> int:

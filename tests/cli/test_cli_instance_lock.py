@@ -11,10 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_cli import assert_one_chinese_line, run
 from tests.corpus import county_list
 
 SINCE = "2024-05-06T08:30:00+08:00"
+
+# Backups and the instance lock work on the SQLite file; a server has its own tools (see test_cli_postgres).
+pytestmark = pytest.mark.sqlite_file
 
 
 def hold(db: Path, pid: int) -> Path:

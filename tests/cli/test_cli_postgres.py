@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run
+from tests.cli.test_cli import assert_one_chinese_line, run
 
 pytestmark = pytest.mark.postgres
 
@@ -54,3 +54,12 @@ def test_import_into_an_empty_server_database(pg_url: str, tmp_path: Path) -> No
     ours = json.loads(run("--db", pg_url, "progress", "--json").stdout)
     theirs = json.loads(run("--db", str(source), "progress", "--json").stdout)
     assert ours == theirs
+
+
+def test_backup_and_restore_name_the_servers_own_tools(pg_url: str, tmp_path: Path) -> None:
+    for args in (["backup", "--out", str(tmp_path / "b.sqlite3")], ["restore", str(tmp_path / "b.sqlite3")]):
+        result = run("--db", pg_url, *args)
+        assert result.returncode == 1
+        assert_one_chinese_line(result)
+        assert "pg_dump" in result.stderr or "pg_restore" in result.stderr
+    assert not (tmp_path / "b.sqlite3").exists()

@@ -7,10 +7,11 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from tests.cli.test_cli import assert_one_chinese_line, run
+from tests.conftest import TestDatabase
 
 
-def test_report_roster_and_progress(tmp_path: Path) -> None:
-    db = tmp_path / "r.sqlite3"
+def test_report_roster_and_progress(cli_db: TestDatabase, tmp_path: Path) -> None:
+    db = cli_db
     assert run("--db", str(db), "init", "--demo", "200", "--seed", "3").returncode == 0
     roster = tmp_path / "名单.pdf"
     result = run("--db", str(db), "report", "roster", "--program", "省专精特新培育库", "--out", str(roster))
@@ -22,8 +23,8 @@ def test_report_roster_and_progress(tmp_path: Path) -> None:
     assert progress.stat().st_size > 0
 
 
-def test_report_refuses_bad_requests_with_one_line(tmp_path: Path) -> None:
-    db = tmp_path / "r.sqlite3"
+def test_report_refuses_bad_requests_with_one_line(cli_db: TestDatabase, tmp_path: Path) -> None:
+    db = cli_db
     run("--db", str(db), "init")
     for args, code, words in (
         (["report", "roster", "--out", str(tmp_path / "a.pdf")], 1, "培育层级"),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import TestDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,18 +28,18 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("reports") / "demo.sqlite3"
+def demo_db(database_factory: Callable[[], TestDatabase]) -> TestDatabase:
+    db = database_factory()
     created = run("--db", str(db), "init", "--demo", "60", "--seed", "3")
     assert created.returncode == 0, created.stderr
     return db
 
 
-def test_profile_report_writes_a_pdf(demo_db: Path, tmp_path: Path) -> None:
-    with sqlite3.connect(demo_db) as connection:
-        (code,) = connection.execute(
-            "SELECT e.uscc FROM enterprise e JOIN cultivation c ON c.enterprise_id = e.id ORDER BY e.id LIMIT 1"
-        ).fetchone()
+def test_profile_report_writes_a_pdf(demo_db: TestDatabase, tmp_path: Path) -> None:
+    code = demo_db.scalar(
+        "SELECT e.uscc FROM enterprise e JOIN cultivation c ON c.enterprise_id = e.id ORDER BY e.id LIMIT 1"
+    )
+    assert isinstance(code, str)
     out = tmp_path / "档案.pdf"
     result = run("--db", str(demo_db), "report", "profile", "--enterprise", code, "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -45,7 +47,7 @@ def test_profile_report_writes_a_pdf(demo_db: Path, tmp_path: Path) -> None:
     assert "已生成" in result.stdout and "企业档案" in result.stdout
 
 
-def test_profile_without_an_enterprise_is_one_chinese_line(demo_db: Path, tmp_path: Path) -> None:
+def test_profile_without_an_enterprise_is_one_chinese_line(demo_db: TestDatabase, tmp_path: Path) -> None:
     out = tmp_path / "档案.pdf"
     result = run("--db", str(demo_db), "report", "profile", "--out", str(out))
     assert result.returncode == 1
@@ -56,7 +58,7 @@ def test_profile_without_an_enterprise_is_one_chinese_line(demo_db: Path, tmp_pa
 
 
 @pytest.mark.parametrize("kind", ["monitoring", "supervision"])
-def test_monitoring_and_supervision_reports(demo_db: Path, tmp_path: Path, kind: str) -> None:
+def test_monitoring_and_supervision_reports(demo_db: TestDatabase, tmp_path: Path, kind: str) -> None:
     out = tmp_path / f"{kind}.pdf"
     result = run("--db", str(demo_db), "report", kind, "--out", str(out))
     assert result.returncode == 0, result.stderr

@@ -10,9 +10,11 @@ from sqlalchemy.exc import DBAPIError
 
 from zjtx_desktop.audit import check_audit_chain, record
 from zjtx_desktop.context import open_database
-from zjtx_desktop.database import resolve_location
+from zjtx_desktop.database import resolve_location, transaction
 from zjtx_desktop.health import run_checks
 from zjtx_desktop.migrations import head_revision, migration_state
+from zjtx_desktop.models import Enterprise
+from zjtx_desktop.registry import VersionConflict, create_enterprise, get_enterprise, update_enterprise
 
 pytestmark = pytest.mark.postgres
 
@@ -83,6 +85,29 @@ def test_clients_writing_at_once_keep_one_unbroken_audit_chain(pg_url: str) -> N
             context.close()
 
 
+def test_a_save_overtaken_between_its_version_check_and_its_update_is_a_conflict(pg_url: str) -> None:
+    """On a server another client can commit after this one checked the version but before its UPDATE: the
+    UPDATE then matches no row, and the clerk must be told so in Chinese, not shown a database error."""
+    first = open_database(resolve_location(pg_url), actor="张科员")
+    second = open_database(resolve_location(pg_url), actor="李科长")
+    try:
+        with transaction(first.sessions) as session:
+            values = {"name": "丽水市宏达精密机械有限公司", "uscc": "91331102MA2A0B1C4R", "region_code": "331102"}
+            created = create_enterprise(session, first.actor, {**values, "employees": 45})
+        with first.sessions() as session:
+            opened = session.get(Enterprise, created.id)  # held here, so the save below checks this copy's version
+            assert opened is not None and opened.version == created.version
+            with transaction(second.sessions) as other:
+                update_enterprise(other, second.actor, created.id, created.version, {"employees": 46})
+            with pytest.raises(VersionConflict, match="宏达精密机械有限公司”刚刚被别处修改"):
+                update_enterprise(session, first.actor, created.id, created.version, {"employees": 47})
+        with first.sessions() as session:
+            assert get_enterprise(session, created.id).values["employees"] == 46
+    finally:
+        first.close()
+        second.close()
+
+
 def test_check_reports_missing_audit_guards_on_the_server(pg_url: str) -> None:
     assert "审计记录防篡改触发器齐全（服务器）" in run_checks(resolve_location(pg_url)).passed
     engine = create_engine(pg_url)
@@ -93,3 +118,41 @@ def test_check_reports_missing_audit_guards_on_the_server(pg_url: str) -> None:
         engine.dispose()
     report = run_checks(resolve_location(pg_url))
     assert any("防篡改触发器缺失" in problem for problem in report.problems), report.problems
+
+
+def test_check_finds_orphans_and_switched_off_foreign_keys_on_the_server(pg_url: str) -> None:
+    """The server's equivalents of foreign_key_check: rows pointing nowhere, and constraints not in force."""
+    engine = create_engine(pg_url)
+    try:
+        with engine.begin() as connection:  # a replica-mode load skips the foreign-key triggers
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+            connection.execute(
+                text(
+                    "INSERT INTO cultivation (enterprise_id, program_code, year, status, created_at, updated_at, "
+                    "version) VALUES (4242, 'ZJTX_POOL', 2018, '培育中', now(), now(), 1)"
+                )
+            )
+        report = run_checks(resolve_location(pg_url))
+        assert "外键检查：表 cultivation 有 1 行引用了不存在的记录" in report.problems, report.problems
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM cultivation WHERE enterprise_id = 4242"))
+            connection.execute(text("ALTER TABLE help_visit DISABLE TRIGGER ALL"))
+        report = run_checks(resolve_location(pg_url))
+        assert any(p.startswith("外键约束未生效") and "help_visit" in p for p in report.problems), report.problems
+    finally:
+        engine.dispose()
+
+
+def test_check_verifies_indexes_with_amcheck_when_the_server_has_it(pg_url: str) -> None:
+    before = run_checks(resolve_location(pg_url))
+    assert before.ok and any("pg_amcheck" in note for note in before.notes)
+    engine = create_engine(pg_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("CREATE EXTENSION amcheck"))
+    finally:
+        engine.dispose()
+    after = run_checks(resolve_location(pg_url))
+    assert after.ok, after.problems
+    assert any(line.startswith("索引完整性检查（amcheck，") for line in after.passed)
+    assert not after.notes
