@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -353,7 +354,8 @@ class PolicyTask(Timestamped, Base):
 
 
 class TaskProgress(Timestamped, Base):
-    """A dated progress note on a policy task, optionally with an evidence file in the data folder."""
+    """A dated progress note on a policy task, optionally with an evidence file: in the data folder beside a
+    SQLite database, in `evidence_content` on a server (see supervision.py)."""
 
     __tablename__ = "task_progress"
 
@@ -367,6 +369,23 @@ class TaskProgress(Timestamped, Base):
     recorded_by: Mapped[str | None] = mapped_column(String(60))
 
     task: Mapped[PolicyTask] = relationship(back_populates="progress_notes")
+
+
+class EvidenceContent(Base):
+    """The evidence file of one progress note, kept in the database itself on a shared server deployment, so
+    that every client can open it and the server's backups include it. Deleted with its note."""
+
+    __tablename__ = "evidence_content"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_progress_id: Mapped[int] = mapped_column(ForeignKey("task_progress.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(260))  # the file's name as chosen, extension included
+    size: Mapped[int] = mapped_column(Integer)  # bytes; at most supervision.MAX_EVIDENCE_BYTES
+    sha256: Mapped[str] = mapped_column(String(64))  # hex, checked before the file is handed out
+    modified_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # the file's own date (naive UTC)
+    # Deferred: loading a row never drags up to 50 MB along unless the content is asked for.
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # --- accounts, audit, imports, settings -------------------------------------------------------

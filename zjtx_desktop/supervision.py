@@ -1,10 +1,19 @@
-"""Supervision of the fifteen policy tasks (政策任务督查): status, deadlines, dated progress notes, evidence files."""
+"""Supervision of the fifteen policy tasks (政策任务督查): status, deadlines, dated progress notes, evidence files.
+
+Where an evidence file is kept depends on the database: beside a SQLite file, in its folder's evidence/
+(as a copy, under the file's own name); on a shared server (PostgreSQL) in the database itself, table
+evidence_content, so that every PC can open it and the server's backups hold it. `add_note` writes either
+way in the note's own transaction; `evidence_to_open` hands back a local file for either.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import re
 import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +25,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from zjtx_desktop.audit import record
 from zjtx_desktop.clock import format_local
+from zjtx_desktop.errors import UserError
 from zjtx_desktop.fields import FieldSpec, check_value, clean_text
 from zjtx_desktop.location import DatabaseLocation
-from zjtx_desktop.models import PolicyTask, TaskProgress
+from zjtx_desktop.models import EvidenceContent, PolicyTask, TaskProgress
+from zjtx_desktop.paths import cache_dir
 from zjtx_desktop.paths import data_dir as default_data_dir
 from zjtx_desktop.permissions import require_city
 from zjtx_desktop.registry import NotFound, Problem, ValidationFailed, VersionConflict
@@ -28,6 +39,9 @@ TASK_STATUSES = (NOT_STARTED, IN_PROGRESS, DONE, BEHIND)
 
 # Evidence files live under the data folder: evidence/task-03/会议纪要.pdf (see evidence_folder).
 EVIDENCE_FOLDER = "evidence"
+# On a server the content is in evidence_content; the note's evidence_file then reads "db:task-03/会议纪要.pdf",
+# so that lists and the audit trail still name the file. Opened from a copy in the per-user cache folder.
+DATABASE_MARKER = "db:"
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 # The stored relative path must fit TaskProgress.evidence_file (260 characters) with room to spare.
 MAX_EVIDENCE_NAME = 200
@@ -94,7 +108,7 @@ class TaskRow:
 
 @dataclass(frozen=True)
 class NoteRow:
-    """One dated progress note of a task, with its evidence file (stored path relative to the data folder)."""
+    """One dated progress note of a task, with its evidence file (where it is stored: see evidence_to_open)."""
 
     id: int
     task_id: int
@@ -103,10 +117,14 @@ class NoteRow:
     recorded_on: dt.date
     status: str
     note: str
-    evidence_file: str | None  # e.g. "evidence/task-03/会议纪要.pdf"
-    evidence_name: str | None  # the file's name as stored: the original name, "(2)" added on a clash
+    evidence_file: str | None  # "evidence/task-03/纪要.pdf" in the data folder, "db:task-03/纪要.pdf" on a server
+    evidence_name: str | None  # the file's name as stored: the original name, "(2)" added on a clash in a folder
     recorded_by: str | None
     created_at: dt.datetime
+
+    @property
+    def evidence_in_database(self) -> bool:
+        return stored_in_database(self.evidence_file)
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,22 @@ def data_folder(location: DatabaseLocation) -> Path:
     return default_data_dir()
 
 
+def keeps_evidence_in_database(session: Session) -> bool:
+    """Whether new evidence goes into the database: on a server, whose clients share no folder; a SQLite
+    installation keeps its files in the folder beside the database file."""
+    return session.get_bind().dialect.name != "sqlite"
+
+
+def stored_in_database(stored: str | None) -> bool:
+    """Whether a note's evidence_file names content kept in the database rather than a file in a folder."""
+    return stored is not None and stored.startswith(DATABASE_MARKER)
+
+
+def evidence_cache() -> Path:
+    """This user's copies of evidence kept in a server database: what the system's programs open."""
+    return cache_dir() / EVIDENCE_FOLDER
+
+
 def evidence_folder(data_dir: Path, task_number: int) -> Path:
     return data_dir / EVIDENCE_FOLDER / f"task-{task_number:02d}"
 
@@ -155,6 +189,84 @@ def evidence_path(data_dir: Path, stored: str) -> Path:
     if not target.is_relative_to(root) or target == root:
         raise NotFound(f"证明材料的存放路径不在数据文件夹内，已拒绝打开：{stored}")
     return target
+
+
+def evidence_to_open(session: Session, note: NoteRow, data_dir: Path, *, cache: Path | None = None) -> Path:
+    """The local file to open for a note's evidence: the file in the data folder, or, for content kept in the
+    database, a copy written to this user's cache folder (default evidence_cache()) after checking it
+    against its SHA-256. Raises NotFound (or UserError) with a Chinese message when it cannot be had."""
+    if note.evidence_file is None:
+        raise NotFound("这条进展记录没有附证明材料")
+    if not stored_in_database(note.evidence_file):
+        path = evidence_path(data_dir, note.evidence_file)
+        if not path.is_file():
+            raise NotFound(f"证明材料文件已不在数据文件夹中：{path}")
+        return path
+    found = session.execute(
+        select(
+            EvidenceContent.name,
+            EvidenceContent.size,
+            EvidenceContent.sha256,
+            EvidenceContent.modified_at,
+            EvidenceContent.content,
+        ).where(EvidenceContent.task_progress_id == note.id)
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"证明材料“{note.evidence_name}”已不在数据库中（这条记录可能已被删除），无法打开。")
+    content: bytes = found.content
+    if len(content) != found.size or hashlib.sha256(content).hexdigest() != found.sha256:
+        raise UserError(
+            f"证明材料“{found.name}”的内容与保存时的校验值不一致，可能已损坏或被改动，已拒绝打开。请联系系统管理员核查。"
+        )
+    target: Path = (cache or evidence_cache()) / found.sha256[:16] / _file_name(found.name)
+    if not _holds(target, found.sha256):
+        _write_replacing(target, content, found.name, found.modified_at)
+    return target
+
+
+# Characters no file name may hold on Windows (or that would make a path of it anywhere).
+_UNSAFE_IN_NAMES = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+
+
+def _file_name(name: str) -> str:
+    """A stored name as one file name, safe on any system: no folders, nothing Windows refuses."""
+    cleaned = _UNSAFE_IN_NAMES.sub("_", name).strip().rstrip(". ")
+    return cleaned or "证明材料"
+
+
+def _holds(path: Path, sha256: str) -> bool:
+    """Whether path is already a good copy (kept as it is: it may be open in a viewer)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as reader:
+            for block in iter(lambda: reader.read(1024 * 1024), b""):
+                digest.update(block)
+    except OSError:  # not there yet, or unreadable: written afresh
+        return False
+    return digest.hexdigest() == sha256
+
+
+def _write_replacing(target: Path, content: bytes, name: str, modified: dt.datetime | None) -> None:
+    """Write content to target through a temporary file beside it, so no half-written file is ever opened;
+    with the file's own date (naive UTC), as a copy in a folder keeps it."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".part-", dir=target.parent)
+        try:
+            with os.fdopen(handle, "wb") as writer:
+                writer.write(content)
+            if modified is not None:
+                stamp = modified.replace(tzinfo=dt.UTC).timestamp()
+                os.utime(temporary, (stamp, stamp))
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise UserError(
+            f"无法把证明材料“{name}”写到本机的缓存文件夹 {target.parent}：{exc.strerror or exc}。"
+            "如果它已在别的程序中打开，请先关闭后再试。"
+        ) from exc
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -342,6 +454,32 @@ def _copy_evidence(source: Path, folder: Path) -> Path:
         return target
 
 
+def _store_in_database(session: Session, progress: TaskProgress, source: Path, task_number: int) -> str:
+    """Add the file's content for the (flushed) note to the session: saved or rolled back with the note itself,
+    so there is nothing to clean up. Returns the marker the note keeps as its evidence_file."""
+    try:
+        with source.open("rb") as reader:
+            content = reader.read(MAX_EVIDENCE_BYTES + 1)
+            modified = os.fstat(reader.fileno()).st_mtime
+    except OSError as exc:
+        raise ValidationFailed([Problem(EVIDENCE_KEY, f"无法读取证明材料 {source}：{exc.strerror or exc}")]) from exc
+    if not content or len(content) > MAX_EVIDENCE_BYTES:  # it changed after it was checked
+        message = check_evidence(source) or f"证明材料“{source.name}”在保存时发生了变化，请重新选择"
+        raise ValidationFailed([Problem(EVIDENCE_KEY, message)])
+    name = _safe_name(source.name)
+    session.add(
+        EvidenceContent(
+            task_progress_id=progress.id,
+            name=name,
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            modified_at=dt.datetime.fromtimestamp(modified, dt.UTC).replace(tzinfo=None),
+            content=content,
+        )
+    )
+    return f"{DATABASE_MARKER}task-{task_number:02d}/{name}"
+
+
 def _remove_unless_committed(session: Session, path: Path) -> None:
     """Delete a copied evidence file again if the transaction that refers to it is rolled back."""
     armed = True
@@ -375,9 +513,10 @@ def add_note(
 ) -> int:
     """Record a dated progress note (the task takes the note's status) with an optional evidence file.
 
-    The file is copied into the data folder (evidence/task-NN/) last, after everything else has been
-    checked and flushed; if the transaction then fails or is rolled back, the copy is removed again.
-    Returns the new note's id.
+    On a server database the file's content is stored in the database with the note, in the same
+    transaction (data_dir is not used). Beside a SQLite file it is copied into the data folder
+    (evidence/task-NN/) last, after everything else has been checked and flushed; if the transaction then
+    fails or is rolled back, the copy is removed again. Returns the new note's id.
     """
     require_city(session, CITY_ONLY)
     task = _load_task(session, task_id)
@@ -396,8 +535,11 @@ def add_note(
     copied: Path | None = None
     try:
         if evidence is not None:
-            copied = _copy_evidence(evidence, evidence_folder(data_dir, task.number))
-            progress.evidence_file = copied.relative_to(data_dir).as_posix()
+            if keeps_evidence_in_database(session):
+                progress.evidence_file = _store_in_database(session, progress, evidence, task.number)
+            else:
+                copied = _copy_evidence(evidence, evidence_folder(data_dir, task.number))
+                progress.evidence_file = copied.relative_to(data_dir).as_posix()
             session.flush()
         after = {
             "task": task.number,
@@ -480,8 +622,9 @@ def update_task(
 
 
 def delete_note(session: Session, actor: str, note_id: int, *, expected_version: int | None = None) -> None:
-    """Delete a progress note. Its evidence file stays where it is, so that the audit entry (which
-    keeps the note's text and the file's path) still leads to it; the task's status is not changed."""
+    """Delete a progress note; the task's status is not changed. An evidence file in the data folder stays
+    where it is, so that the audit entry (which keeps the note's text and the file's path) still leads to it;
+    evidence content kept in the database goes with the note (ON DELETE CASCADE)."""
     require_city(session, CITY_ONLY)
     progress = session.get(TaskProgress, note_id)
     if progress is None:

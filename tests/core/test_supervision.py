@@ -1,5 +1,8 @@
 """政策任务督查: the fifteen tasks with their units, progress notes with evidence copied into the data folder,
-overdue detection, version checks, and refusals that change nothing."""
+overdue detection, version checks, and refusals that change nothing.
+
+The tests marked sqlite_file look at the evidence folder beside the SQLite file; on a server the evidence is
+kept in the database instead (tests/core/test_evidence_store.py)."""
 
 from __future__ import annotations
 
@@ -95,6 +98,7 @@ def test_overview_lists_the_fifteen_tasks_with_their_units(ctx: AppContext) -> N
     assert supervision.TASK_STATUSES == ("未启动", "推进中", "已完成", "滞后")
 
 
+@pytest.mark.sqlite_file
 def test_a_note_with_evidence_is_copied_sets_the_status_and_is_audited(
     ctx: AppContext, data_dir: Path, tmp_path: Path
 ) -> None:
@@ -169,6 +173,7 @@ def test_bad_input_is_refused_and_changes_nothing(
         assert session.scalars(select(PolicyTask.status).where(PolicyTask.number == 3)).one() == "未启动"
 
 
+@pytest.mark.sqlite_file
 def test_missing_folder_and_too_large_evidence_are_refused(
     ctx: AppContext, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -190,6 +195,7 @@ def test_missing_folder_and_too_large_evidence_are_refused(
     assert [path.name for path in evidence_files(data_dir)] == ["刚好.pdf"]
 
 
+@pytest.mark.sqlite_file
 def test_a_failed_or_rolled_back_write_leaves_no_copied_file(
     ctx: AppContext, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -297,6 +303,7 @@ def test_a_note_changes_the_task_version(ctx: AppContext, data_dir: Path) -> Non
         update_task(session, "王科员", opened.id, status="推进中", deadline=None, expected_version=opened.version)
 
 
+@pytest.mark.sqlite_file
 def test_deleting_a_note_keeps_its_evidence_and_is_audited(ctx: AppContext, data_dir: Path, tmp_path: Path) -> None:
     note_id = note(ctx, data_dir, evidence=write_file(tmp_path / "照片.jpg", b"jpeg"))
     with transaction(ctx.sessions) as session:
