@@ -1,8 +1,8 @@
 """政策任务督查's dialogs: record a dated progress note with an evidence file, and change a task's status or deadline.
 
 Both are checked while typing and saved on the worker through `zjtx_desktop.supervision` (`add_note`,
-`update_task`), which check again, copy the evidence into the data folder, compare versions and write
-the audit entry.
+`update_task`), which check again, keep the evidence (a copy in the data folder beside a SQLite file, the
+content in the database on a server), compare versions and write the audit entry.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 EVIDENCE_FILTERS = "常用材料 (*.pdf *.doc *.docx *.xls *.xlsx *.jpg *.jpeg *.png *.ofd *.zip *.rar);;所有文件 (*)"
 EVIDENCE_HINT = "保存时复制一份到数据文件夹的 evidence 目录中，原文件不受影响。"
+EVIDENCE_HINT_SERVER = "保存时将文件内容一并保存到共享数据库中，各台电脑都能打开；原文件不受影响。"
 EVIDENCE_PLACEHOLDER = "可不选：会议纪要、文件、照片等，单个文件不超过 50 MB"
 
 
@@ -54,7 +55,7 @@ def check_note(values: Mapping[str, Any], evidence: Path | None) -> list[Problem
 
 
 def save_note(ctx: AppContext, task_id: int, values: Mapping[str, Any], evidence: Path | None) -> WriteOutcome:
-    """Add the note (copying the evidence) in one transaction with its audit entries; runs on the worker."""
+    """Add the note (keeping the evidence) in one transaction with its audit entries; runs on the worker."""
     from zjtx_desktop.database import transaction
     from zjtx_desktop.registry import ValidationFailed
     from zjtx_desktop.supervision import add_note, data_folder
@@ -195,7 +196,9 @@ class TaskNoteDialog(_TaskDialog):
         evidence_row.addWidget(self.choose_button)
         evidence_row.addWidget(self.clear_button)
         layout.addLayout(evidence_row)
-        self.evidence_note = QLabel(EVIDENCE_HINT)
+        # Where the file goes depends on the database: a folder beside a SQLite file, the server's database.
+        self.evidence_hint = EVIDENCE_HINT if ctx.location.is_sqlite else EVIDENCE_HINT_SERVER
+        self.evidence_note = QLabel(self.evidence_hint)
         self.evidence_note.setObjectName("fieldMessage")
         self.evidence_note.setWordWrap(True)
         self.evidence_note.setContentsMargins(label_width + SPACING, 0, 0, 0)
@@ -236,7 +239,7 @@ class TaskNoteDialog(_TaskDialog):
         others = [problem for problem in problems if problem.field not in self.form.editors]
         if messages and len(messages) == len(others):
             self.form.general_message.hide()
-        self.evidence_note.setText("；".join(messages) or EVIDENCE_HINT)
+        self.evidence_note.setText("；".join(messages) or self.evidence_hint)
         set_severity(self.evidence_note, "error" if messages else "hint")
 
     def _validation_work(self) -> Callable[[], list[Problem]]:

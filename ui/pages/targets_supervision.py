@@ -3,7 +3,8 @@
 The panel is one tab of the 目标任务 page. The page loads `load_supervision(ctx)` on the worker and hands
 the result to `show_data`; after a write (a note recorded or deleted, a status or deadline changed) the
 panel reloads itself and emits `changed`, so that the page can tell the other pages (the dashboard's
-alerts) that what they show is out of date.
+alerts) that what they show is out of date. Evidence in the data folder opens at once; evidence kept in a
+server's database is read and checked on the worker (`fetch_evidence`) and opened from the user's cache.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class SupervisionData:
     today: dt.date
     tasks: list[TaskRow]
     notes: dict[int, list[NoteRow]]  # by task id, newest first
-    data_dir: Path  # where the stored evidence paths are relative to
+    data_dir: Path  # where the stored evidence paths are relative to (evidence kept in a folder)
     can_write: bool = True  # False on a county installation: it reads the bureau's supervision
 
 
@@ -85,12 +86,22 @@ def load_supervision(ctx: AppContext) -> SupervisionData:
 
 
 def delete_task_note(ctx: AppContext, note_id: int, version: int) -> None:
-    """Delete a note (its evidence file stays) with its audit entry; runs on the worker."""
+    """Delete a note with its audit entry (a file in the data folder stays, content in the database goes with
+    it); runs on the worker."""
     from zjtx_desktop.database import transaction
     from zjtx_desktop.supervision import delete_note
 
     with transaction(ctx.sessions) as session:
         delete_note(session, ctx.actor, note_id, expected_version=version)
+
+
+def fetch_evidence(ctx: AppContext, note: NoteRow, data_dir: Path) -> Path:
+    """The local file to open for a note's evidence (for content in the database: read, checked and written
+    to the user's cache folder); runs on the worker."""
+    from zjtx_desktop.supervision import evidence_to_open
+
+    with ctx.sessions() as session:
+        return evidence_to_open(session, note, data_dir)
 
 
 def open_local_file(path: Path) -> bool:
@@ -190,6 +201,7 @@ class SupervisionPanel(QWidget):
         self.data: SupervisionData | None = None
         self.job: Job | None = None  # a write under way
         self.load_job: Job | None = None
+        self.fetch_job: Job | None = None  # evidence being read from the database
         self.dialog: TaskNoteDialog | TaskSettingsDialog | None = None
 
         layout = QVBoxLayout(self)
@@ -411,7 +423,11 @@ class SupervisionPanel(QWidget):
         note, task = self.selected_note(), self.selected_task()
         if self.ctx is None or note is None or task is None or self.job is not None:
             return
-        evidence = f"\n\n证明材料“{note.evidence_name}”仍保留在数据文件夹中。" if note.evidence_name else ""
+        evidence = ""
+        if note.evidence_name and note.evidence_in_database:
+            evidence = f"\n\n证明材料“{note.evidence_name}”保存在共享数据库中，将随记录一并删除。"
+        elif note.evidence_name:
+            evidence = f"\n\n证明材料“{note.evidence_name}”仍保留在数据文件夹中。"
         question = (
             f"删除“{task.title}”{note.recorded_on.isoformat()}（{note.period}）的进展记录吗？"
             f"删除记入操作日志，不能撤销；任务状态不会因此改变。{evidence}"
@@ -444,6 +460,9 @@ class SupervisionPanel(QWidget):
         note = self.selected_note()
         if note is None or note.evidence_file is None or self.data is None:
             return
+        if note.evidence_in_database:
+            self._fetch_and_open(note, self.data.data_dir)
+            return
         try:
             path = evidence_path(self.data.data_dir, note.evidence_file)
         except UserError as error:
@@ -452,5 +471,27 @@ class SupervisionPanel(QWidget):
         if not path.is_file():
             prompts.warn(self, "不能打开证明材料", f"证明材料文件已不在数据文件夹中：{path}")
             return
+        self._open_file(path)
+
+    def _fetch_and_open(self, note: NoteRow, data_dir: Path) -> None:
+        """Read the note's evidence from the server's database on the worker, then open the local copy."""
+        if self.ctx is None or self.fetch_job is not None:
+            return
+        ctx = self.ctx
+        job = self.jobs.submit(lambda _control: fetch_evidence(ctx, note, data_dir), name="读取证明材料")
+        self.fetch_job = job
+
+        def finished(path: Path) -> None:
+            self.fetch_job = None
+            self._open_file(path)
+
+        def failed(message: str) -> None:
+            self.fetch_job = None
+            prompts.warn(self, "不能打开证明材料", message)
+
+        job.finished.connect(finished)
+        job.failed.connect(failed)
+
+    def _open_file(self, path: Path) -> None:
         if not open_local_file(path):
             prompts.warn(self, "不能打开证明材料", f"本机没有能打开这个文件的程序：{path}")
