@@ -66,8 +66,7 @@ def cmd_init(call: Invocation) -> int:
     ctx = _open(call.location, create=True)
     # A server database always exists beforehand; it was "created" when the migrations started from nothing.
     existed = file_existed or (
-        call.location.sqlite_path is None
-        and not (ctx.upgrade_result is not None and ctx.upgrade_result.before is None)
+        call.location.sqlite_path is None and not (ctx.upgrade_result is not None and ctx.upgrade_result.before is None)
     )
     try:
         with transaction(ctx.sessions) as session:

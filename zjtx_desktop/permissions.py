@@ -16,6 +16,7 @@ from zjtx_desktop.models import (
     AuditEntry,
     Cultivation,
     Enterprise,
+    EvidenceContent,
     HelpVisit,
     IndicatorValue,
     Industry,
@@ -40,7 +41,18 @@ READ_ONLY_MESSAGE = "当前账户为只读账户，不能修改数据"
 _READ_ONLY_SETTINGS = frozenset({"enterprise_list.saved_filters"})
 _ENTERPRISE_CHILDREN = (Cultivation, AnnualReport, HelpVisit)
 # The city's own data: a county account on a city installation reads it only.
-_CITY_DATA = (Target, TargetPlan, IndicatorValue, RuleSet, PolicyTask, TaskProgress, Region, Program, Industry)
+_CITY_DATA = (
+    Target,
+    TargetPlan,
+    IndicatorValue,
+    RuleSet,
+    PolicyTask,
+    TaskProgress,
+    EvidenceContent,
+    Region,
+    Program,
+    Industry,
+)
 CITY_DATA_MESSAGE = "目标任务、评价规则、督查记录和本机设置由市级工作人员维护，当前账户只能查看"
 
 

@@ -25,7 +25,17 @@ from zjtx_desktop.errors import PermissionDenied, UserError
 from zjtx_desktop.exchange.export import write_workbook
 from zjtx_desktop.exchange.importer import commit_plan, plan_import, undo_batch
 from zjtx_desktop.help_visits import assign_officer, visit_list
-from zjtx_desktop.models import AuditEntry, Cultivation, Enterprise, HelpVisit, Setting, Target, User
+from zjtx_desktop.models import (
+    AuditEntry,
+    Cultivation,
+    Enterprise,
+    EvidenceContent,
+    HelpVisit,
+    Setting,
+    Target,
+    TaskProgress,
+    User,
+)
 from zjtx_desktop.mujun import evaluate
 from zjtx_desktop.passwords import KdfParameters
 from zjtx_desktop.principal import Principal, system_principal
@@ -352,3 +362,16 @@ def test_the_system_identity_is_the_cli_and_has_full_rights(ctx: AppContext, fir
     with ctx.sessions() as session:
         last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
     assert last is not None and last.actor == "system:clerk@PC-07"
+
+
+def test_evidence_content_is_city_data_even_written_straight_through_the_orm(
+    ctx: AppContext, firms: dict[str, int], tmp_path: Path
+) -> None:
+    _note(ctx, firms, tmp_path)  # recorded by the system identity
+    with ctx.sessions() as session:
+        note_id = session.scalars(select(TaskProgress.id)).one()
+    act(ctx, "county")
+    with pytest.raises(PermissionDenied), transaction(ctx.sessions) as session:
+        session.add(EvidenceContent(task_progress_id=note_id, name="纪要.pdf", size=3, sha256="0" * 64, content=b"pdf"))
+    with ctx.sessions() as session:
+        assert session.scalar(select(func.count(EvidenceContent.id))) == 0
