@@ -30,18 +30,20 @@ pytest: venv
 
 test: lint typecheck pytest
 
-# The core and command-line suites again, on a throw-away PostgreSQL server on loopback (tests/pg_server.py
+# The core and command-line suites (and the GUI's server tests) again, on a throw-away PostgreSQL server on loopback (tests/pg_server.py
 # installs Debian's postgresql package when it is missing, and the server is stopped and deleted afterwards).
 test-postgresql: venv
 	@folder=$$(mktemp -d /tmp/zjtx-pg-XXXXXX) && \
 	url=$$($(PY) tests/pg_server.py start $$folder --port 0 --install) && \
 	trap '$(PY) tests/pg_server.py stop '$$folder EXIT && \
 	echo "PostgreSQL: $$url" && \
-	QT_QPA_PLATFORM=offscreen ZJTX_TEST_BACKEND=postgresql ZJTX_TEST_PG_URL=$$url $(PY) -m pytest -q tests/core tests/cli
+	QT_QPA_PLATFORM=offscreen ZJTX_TEST_BACKEND=postgresql ZJTX_TEST_PG_URL=$$url $(PY) -m pytest -q tests/core tests/cli && \
+	QT_QPA_PLATFORM=offscreen ZJTX_TEST_PG_URL=$$url $(PY) -m pytest -q -m postgres tests/ui
 
 bench: venv
 	$(PY) bench/generate.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py
+	$(PY) bench/concurrent_bench.py
 
 # The release build (installer/zjtx.spec): dist/ZJTXDesktop/ for this OS, in a virtual environment of its own
 # (.venv-build: requirements.txt and installer/requirements-build.txt, without the test tools), then the smoke

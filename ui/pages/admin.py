@@ -41,6 +41,11 @@ BACKUP_NOTE = (
     "更早的保留最近 7 天每天、5 周每周、12 个月每月各一份。备份文件在数据库旁的 backups 文件夹中，"
     "请定期复制到 U 盘或其他电脑。"
 )
+SERVER_BACKUP_NOTE = (
+    "本数据库在数据库服务器上（PostgreSQL），由各单位共用：备份与恢复由市局信息中心在服务器上用 pg_dump 定期备份、"
+    "用 pg_restore 恢复（证明材料也保存在数据库中，一并备份），本程序不在本机另存副本。需要恢复某一时点的数据时，"
+    "请联系数据库管理员。"
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class AdminData:
     facts: dict[str, str]
     backups: list[tuple[str, str, str, Path]] = field(default_factory=list)  # when, reason, size, path
     folder: Path | None = None
+    server: bool = False  # a shared server database: its backups are the server's business
 
 
 def load_admin(ctx: AppContext) -> AdminData:
@@ -57,7 +63,7 @@ def load_admin(ctx: AppContext) -> AdminData:
     facts = load_facts(ctx)
     path = ctx.location.sqlite_path
     if path is None:
-        return AdminData(facts)
+        return AdminData(facts, server=True)
     rows = [
         (b.taken.strftime("%Y-%m-%d %H:%M:%S"), b.reason_label, f"{b.size / 1024 / 1024:.1f} MB", b.path)
         for b in list_backups(path)
@@ -134,7 +140,8 @@ class AdminPage(Page):
 
         backups = QGroupBox("数据备份")
         backup_layout = QVBoxLayout(backups)
-        backup_layout.addWidget(note_label(BACKUP_NOTE))
+        self.backup_note = note_label(BACKUP_NOTE)
+        backup_layout.addWidget(self.backup_note)
         self.backups_model = TextRowsModel(BACKUP_HEADERS)
         self.backups_view = make_table_view(self.backups_model)
         self.backups_view.horizontalHeader().setStretchLastSection(True)
@@ -151,7 +158,10 @@ class AdminPage(Page):
         for button in (self.folder_button, self.backup_button, self.restore_button):
             buttons.addWidget(button)
         backup_layout.addLayout(buttons)
+        self.backup_widgets = (self.backups_view, self.backup_button, self.restore_button, self.folder_button)
         overview_layout.addWidget(backups, 1)
+        overview_layout.addStretch(0)  # takes the room instead of an empty backups box on a server
+        self.overview_layout, self.backups_box = overview_layout, backups
         self.accounts_tab = AccountsTab(jobs, self.tabs)  # shown to administrators only
         self.audit_tab = AuditLogTab(jobs, self.tabs, lambda: self.ctx)
         self.data: AdminData | None = None
@@ -177,6 +187,11 @@ class AdminPage(Page):
         )
         self.backups_view.resizeColumnsToContents()
         self.backups_view.horizontalHeader().setStretchLastSection(True)
+        self.backup_note.setText(SERVER_BACKUP_NOTE if data.server else BACKUP_NOTE)
+        for widget in self.backup_widgets:
+            widget.setVisible(not data.server)
+        self.overview_layout.setStretchFactor(self.backups_box, 0 if data.server else 1)
+        self.overview_layout.setStretch(self.overview_layout.count() - 1, 1 if data.server else 0)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

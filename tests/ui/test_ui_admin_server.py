@@ -1,0 +1,32 @@
+"""系统管理 → 概况与备份 on a shared server: the backups box says who backs up and offers no local copies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from ui.main_window import MainWindow
+from ui.pages.admin import AdminPage
+from zjtx_desktop.context import AppContext, open_database
+from zjtx_desktop.database import resolve_location
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def ctx(pg_url: str) -> Iterator[AppContext]:
+    """Here the database is a server's (the job runner, which depends on ctx, is joined before it closes)."""
+    context = open_database(resolve_location(pg_url), actor="测试员")
+    yield context
+    context.close()
+
+
+def test_the_backups_box_names_the_servers_tools_instead_of_local_copies(
+    make_window: Callable[..., MainWindow], wait_loaded: Callable, ctx: AppContext
+) -> None:
+    page = wait_loaded(make_window(ctx).show_page("admin"))
+    assert isinstance(page, AdminPage)
+    assert "pg_dump" in page.backup_note.text() and "不在本机另存副本" in page.backup_note.text()
+    assert not any(widget.isVisibleTo(page) for widget in page.backup_widgets)
+    assert page.fact("数据库位置").startswith("postgresql+psycopg://")
