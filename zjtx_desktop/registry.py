@@ -322,10 +322,11 @@ def _check_version(enterprise: Enterprise, expected_version: int) -> None:
 
 def _flush_versioned(session: Session, enterprise: Enterprise) -> None:
     """Flush with the version check in the UPDATE itself, which catches a save between read and write."""
+    name = enterprise.name  # a failed flush rolls the session back and expires the instance: read it first
     try:
         session.flush()
     except StaleDataError as exc:
-        raise VersionConflict(f"“{enterprise.name}”刚刚被别处修改，本次未保存，请重新打开后再修改。") from exc
+        raise VersionConflict(f"“{name}”刚刚被别处修改，本次未保存，请重新打开后再修改。") from exc
 
 
 def recycle_enterprise(session: Session, actor: str, enterprise_id: int, expected_version: int | None = None) -> None:
