@@ -30,8 +30,9 @@ pytest: venv
 
 test: lint typecheck pytest
 
-# The core and command-line suites (and the GUI's server tests) again, on a throw-away PostgreSQL server on loopback (tests/pg_server.py
-# installs Debian's postgresql package when it is missing, and the server is stopped and deleted afterwards).
+# The core and command-line suites (and the GUI's server tests) again, on a throw-away PostgreSQL server on
+# loopback (tests/pg_server.py installs Debian's postgresql package when it is missing; the server is stopped
+# and deleted afterwards).
 test-postgresql: venv
 	@folder=$$(mktemp -d /tmp/zjtx-pg-XXXXXX) && \
 	url=$$($(PY) tests/pg_server.py start $$folder --port 0 --install) && \
