@@ -95,6 +95,10 @@ def cmd_init(call: Invocation) -> int:
         seeded = ctx.seed_result
         verb = "已打开已有数据库" if existed else "已创建数据库"
         call.out(f"{verb}：{call.location.describe()}")
+        upgraded = ctx.upgrade_result
+        if upgraded is not None and upgraded.before is not None and upgraded.before != upgraded.after:
+            copy = f"；升级前已备份到 {upgraded.backup}" if upgraded.backup else ""
+            call.out(f"已将数据库结构从版本 {upgraded.before} 升级到 {upgraded.after}{copy}")
         scope = "市级，查看全部单位" if current.is_city else "县级安装，只管理本单位"
         call.out(f"所属单位：{current.unit_name}（{current.unit_code}，{scope}）；报表署名：{current.organisation}")
         if seeded.total:
@@ -115,7 +119,7 @@ def cmd_init(call: Invocation) -> int:
                 f"已生成演示数据：{summary.enterprises} 家企业、{summary.cultivations} 条培育记录、"
                 f"{summary.annual_reports} 条年度监测、{summary.help_visits} 条帮扶记录（种子 {args.seed}）"
             )
-        elif existed and not seeded.total:
+        elif existed and not seeded.total and not (upgraded and upgraded.before != upgraded.after):
             call.out(f"数据库已是最新，现有 {enterprises} 家企业；未作更改。")
     finally:
         ctx.close()

@@ -10,12 +10,16 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import DBAPIError
 
 from zjtx_desktop.backup import backup_name, backup_sqlite, backups_folder
 from zjtx_desktop.database import DatabaseLocation, make_engine
 from zjtx_desktop.errors import DatabaseError
 from zjtx_desktop.paths import migrations_path
+
+MIGRATION_LOCK_KEY = 0x5A4A5458_4D494752  # "ZJTX" "MIGR": the server-wide lock held while migrating
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE when the account may not create or alter tables
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,22 @@ def upgrade(location: DatabaseLocation) -> UpgradeResult:
             path = location.sqlite_path
             backup = backup_sqlite(path, backups_folder(path) / backup_name(f"before-upgrade-{state.current}"))
         with engine.begin() as connection:
-            command.upgrade(_config(connection), "head")
+            if connection.dialect.name == "postgresql":
+                # Clients starting a new version at once: one migrates, the others wait here, then find it done.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                state = _state_on(connection)
+                if state.up_to_date:
+                    return UpgradeResult(state.current, state.head, None)
+            try:
+                command.upgrade(_config(connection), "head")
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+                    raise DatabaseError(
+                        f"数据库需要从版本 {state.current or '（空）'} 升级到 {state.head}，但当前数据库账户无权修改表结构。"
+                        "请数据库管理员用数据库所有者账户运行一次 init 完成升级（见使用说明“市级共享部署”），"
+                        "之后各单位即可照常打开。"
+                    ) from exc
+                raise
             if location.is_sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:

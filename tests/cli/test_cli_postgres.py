@@ -63,3 +63,114 @@ def test_backup_and_restore_name_the_servers_own_tools(pg_url: str, tmp_path: Pa
         assert_one_chinese_line(result)
         assert "pg_dump" in result.stderr or "pg_restore" in result.stderr
     assert not (tmp_path / "b.sqlite3").exists()
+
+
+def _run_script(server_url: str, script: str) -> None:
+    """Run a psql script of docs/sql (statements and \\connect lines) through the driver, as psql would."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        statement: list[str] = []
+        connection = engine.connect()
+        for line in script.splitlines():
+            if line.startswith("--") or not line.strip():
+                continue
+            if line.startswith("\\connect "):
+                connection.close()
+                engine.dispose()
+                target = make_url(server_url).set(database=line.split()[1])
+                engine = create_engine(target, isolation_level="AUTOCOMMIT")
+                connection = engine.connect()
+                continue
+            statement.append(line)
+            if line.rstrip().endswith(";"):
+                connection.exec_driver_sql("\n".join(statement))
+                statement = []
+        connection.close()
+    finally:
+        engine.dispose()
+
+
+def test_city_deployment_with_the_documented_least_privilege_roles(pg_url: str, tmp_path: Path) -> None:
+    """docs/sql as the city's IT staff run it: the program's account works, but cannot alter the audit trail,
+    the tables or the schema version; an upgrade waits for the owner's init, and its new tables are granted."""
+    import os
+    import re
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.corpus import county_list
+
+    server = make_url(pg_url).set(database="postgres")
+    suffix = f"{os.getpid()}"
+    names = {"zjtx_owner": f"owner_{suffix}", "zjtx_app": f"app_{suffix}", "zjtx": f"zjtx_city_{suffix}"}
+    passwords = {"请改为所有者的强密码": "Owner-pass-2026", "请改为程序账户的强密码": "App-pass-2026"}
+
+    def adapt(script: str) -> str:
+        script = re.sub(r"\b(zjtx_owner|zjtx_app|zjtx)\b", lambda m: names[m.group(1)], script)
+        for placeholder, password in passwords.items():
+            script = script.replace(placeholder, password)
+        return script
+
+    def url_for(role: str, password: str) -> str:
+        return (
+            make_url(pg_url)
+            .set(username=role, password=password, database=names["zjtx"])
+            .render_as_string(hide_password=False)
+        )
+
+    owner, app = url_for(names["zjtx_owner"], "Owner-pass-2026"), url_for(names["zjtx_app"], "App-pass-2026")
+    docs = Path(__file__).resolve().parents[2] / "docs" / "sql"
+    server_url = server.render_as_string(hide_password=False)
+    try:
+        _run_script(server_url, adapt((docs / "1-roles-and-database.sql").read_text(encoding="utf-8")))
+        created = run("--db", owner, "init")
+        assert created.returncode == 0, created.stderr
+        _run_script(owner, adapt((docs / "2-after-init.sql").read_text(encoding="utf-8")))
+
+        imported = run("--db", app, "import", str(county_list(tmp_path / "名单.xlsx")), "--json")
+        assert imported.returncode == 0, imported.stderr
+        assert json.loads(imported.stdout)["created"] == 6
+        checked = run("--db", app, "check")
+        assert checked.returncode == 0 and "审计记录校验链完整" in checked.stdout, checked.stdout + checked.stderr
+
+        engine = create_engine(app)
+        try:
+            for statement, words in (
+                ("UPDATE audit_entry SET actor = '别人'", "permission denied"),
+                ("DELETE FROM audit_entry", "permission denied"),
+                ("DROP TRIGGER audit_entry_append_only_row ON audit_entry", "must be owner"),
+                ("UPDATE alembic_version SET version_num = '0001'", "permission denied"),
+                ("CREATE TABLE mine (id int)", "permission denied"),
+            ):
+                with pytest.raises(DBAPIError, match=words), engine.begin() as connection:
+                    connection.execute(text(statement))
+        finally:
+            engine.dispose()
+
+        # A new program version with a new table: the program's account is told to wait for the owner's init.
+        _run_script(owner, "DROP TABLE evidence_content;\nUPDATE alembic_version SET version_num = '0007';")
+        waiting = run("--db", app, "progress")
+        assert waiting.returncode == 1
+        assert_one_chinese_line(waiting)
+        assert "无权修改表结构" in waiting.stderr and "init" in waiting.stderr
+        upgraded = run("--db", owner, "init")
+        assert upgraded.returncode == 0 and "升级到" in upgraded.stdout, upgraded.stdout + upgraded.stderr
+        assert run("--db", app, "progress").returncode == 0
+        engine = create_engine(app)
+        try:
+            with engine.connect() as connection:
+                granted = connection.execute(text("SELECT has_table_privilege('evidence_content', 'INSERT')"))
+                assert granted.scalar_one() is True
+        finally:
+            engine.dispose()
+    finally:
+        _run_script(
+            server_url,
+            f'DROP DATABASE IF EXISTS "{names["zjtx"]}" WITH (FORCE);\n'
+            f'DROP ROLE IF EXISTS "{names["zjtx_owner"]}";\nDROP ROLE IF EXISTS "{names["zjtx_app"]}";',
+        )
