@@ -17,11 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, select, text
+from sqlalchemy import Connection, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapper, Session
 
+from zjtx_desktop import server_locks
 from zjtx_desktop.models import AuditEntry, utcnow
+from zjtx_desktop.server_locks import hold_until_commit
 
 GENESIS = "0" * 64  # the "previous hash" of the first entry
 _HEAD_KEY = "zjtx_audit_head"  # connection.info: the last hash written in the current transaction
@@ -65,16 +67,10 @@ def entry_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-# On a server, transactions that write audit entries take this lock (held until they end) before reading
-# the head, so that two clients never chain onto the same entry. SQLite's single writer does this already.
-AUDIT_LOCK_KEY = 0x7A6A_7478  # "zjtx"
-
-
 def _head(connection: Connection) -> str:
     head = connection.info.get(_HEAD_KEY)
     if head is None:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+        hold_until_commit(connection, server_locks.AUDIT_CHAIN)  # held until this transaction ends
         last = connection.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar()
         head = last or GENESIS
     return str(head)

@@ -10,15 +10,16 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect
 from sqlalchemy.exc import DBAPIError
 
+from zjtx_desktop import server_locks
 from zjtx_desktop.backup import backup_name, backup_sqlite, backups_folder
 from zjtx_desktop.database import DatabaseLocation, make_engine
 from zjtx_desktop.errors import DatabaseError
 from zjtx_desktop.paths import migrations_path
+from zjtx_desktop.server_locks import hold_until_commit
 
-MIGRATION_LOCK_KEY = 0x5A4A5458_4D494752  # "ZJTX" "MIGR": the server-wide lock held while migrating
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE when the account may not create or alter tables
 
 
@@ -103,7 +104,7 @@ def upgrade(location: DatabaseLocation) -> UpgradeResult:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # Clients starting a new version at once: one migrates, the others wait here, then find it done.
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                hold_until_commit(connection, server_locks.SCHEMA)
                 state = _state_on(connection)
                 if state.up_to_date:
                     return UpgradeResult(state.current, state.head, None)

@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zjtx_desktop import server_locks
 from zjtx_desktop.models import Industry, PolicyTask, Program, Region, RuleSet, Setting, Target, TargetPlan
 from zjtx_desktop.paths import seeds_path
+from zjtx_desktop.server_locks import hold_until_commit
 
 TARGETS_SEEDED_KEY = "seed.targets_loaded"
 
@@ -56,6 +58,7 @@ def seed_reference_data(session: Session) -> SeedResult:
     the bureau (revised counts, new periods), and re-adding deleted rows would undo its edits.
     """
     result = SeedResult()
+    hold_until_commit(session, server_locks.SCHEMA)  # several clients opening a new database at once
     # Parents first: units refer to the city.
     regions = sorted(load_seed("regions")["regions"], key=lambda r: r["parent_code"] is not None)
     result.regions = _insert_missing(session, Region, "code", regions)

@@ -192,3 +192,31 @@ def test_each_connection_keeps_its_own_county(clients: Callable[[str], AppContex
     run_together([clerk(unit) for unit in accounts])
     assert seen == expected
     assert refused == {QINGTIAN: 15, LIANDU: 15, None: 0}
+
+
+def test_clients_opening_a_new_database_at_once_migrate_and_seed_it_once(pg_url: str) -> None:
+    """The first start of a new version on several PCs at the same moment: one migrates, the rest wait."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from zjtx_desktop.migrations import head_revision, migration_state
+    from zjtx_desktop.models import Region
+
+    empty = make_url(pg_url).set(database=make_url(pg_url).database + "_empty")
+    admin = create_engine(make_url(pg_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{empty.database}" TEMPLATE template0')
+    target = empty.render_as_string(hide_password=False)
+    opened: list[AppContext] = []
+    try:
+        run_together([lambda: opened.append(open_database(resolve_location(target))) for _ in range(4)])
+        assert len(opened) == 4
+        assert migration_state(resolve_location(target)).current == head_revision()
+        with opened[0].sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Region)) == 11
+    finally:
+        for context in opened:
+            context.close()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{empty.database}" WITH (FORCE)')
+        admin.dispose()
