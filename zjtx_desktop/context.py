@@ -25,6 +25,7 @@ from zjtx_desktop.errors import DatabaseError
 from zjtx_desktop.migrations import UpgradeResult, upgrade
 from zjtx_desktop.principal import PRINCIPAL_KEY, Principal, system_principal
 from zjtx_desktop.seeds import SeedResult, seed_reference_data
+from zjtx_desktop.server_errors import explain_connection_failure
 
 
 def system_identity() -> str:
@@ -87,7 +88,8 @@ def open_database(
     except DatabaseError:
         raise
     except Exception as exc:
-        raise DatabaseError(f"无法打开数据库 {location.describe()}：{_short_reason(exc)}") from exc
+        reason = None if location.is_sqlite else explain_connection_failure(location.url, exc)
+        raise DatabaseError(f"无法打开数据库 {location.describe()}：{reason or _short_reason(exc)}") from exc
     return AppContext(location, engine, sessions, actor or system_identity(), upgrade_result, seed_result)
 
 

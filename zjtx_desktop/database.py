@@ -17,6 +17,7 @@ from zjtx_desktop.location import DatabaseLocation as DatabaseLocation
 from zjtx_desktop.location import resolve_location as resolve_location
 
 BUSY_TIMEOUT_MS = 10_000
+SERVER_CONNECT_TIMEOUT_S = 10
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "afs", "davfs"}
 
 
@@ -106,7 +107,17 @@ def make_engine(location: DatabaseLocation, *, foreign_keys: bool = True) -> Eng
         engine = create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
-    return create_engine(location.url, pool_pre_ping=True)
+    from sqlalchemy.engine import make_url
+
+    query = make_url(location.url).query
+    # A server that cannot be reached must fail within seconds, not after the system's TCP timeout; and the
+    # database administrator sees which connections are ours. Either can be set in the URL instead.
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in query:
+        connect_args["connect_timeout"] = SERVER_CONNECT_TIMEOUT_S
+    if "application_name" not in query:
+        connect_args["application_name"] = "ZJTX Desktop"
+    return create_engine(location.url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def refresh_statistics(session: Session) -> None:

@@ -156,3 +156,20 @@ def test_check_verifies_indexes_with_amcheck_when_the_server_has_it(pg_url: str)
     assert after.ok, after.problems
     assert any(line.startswith("索引完整性检查（amcheck，") for line in after.passed)
     assert not after.notes
+
+
+def test_connections_name_the_program_for_the_database_administrator(pg_url: str) -> None:
+    from zjtx_desktop.database import make_engine
+
+    engine = make_engine(resolve_location(pg_url))
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW application_name")).scalar_one() == "ZJTX Desktop"
+    finally:
+        engine.dispose()
+    engine = make_engine(resolve_location(pg_url + "?application_name=市局汇总"))
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW application_name")).scalar_one() == "市局汇总"
+    finally:
+        engine.dispose()
