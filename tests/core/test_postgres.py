@@ -167,9 +167,11 @@ def test_connections_name_the_program_for_the_database_administrator(pg_url: str
             assert connection.execute(text("SHOW application_name")).scalar_one() == "ZJTX Desktop"
     finally:
         engine.dispose()
-    engine = make_engine(resolve_location(pg_url + "?application_name=市局汇总"))
+    engine = make_engine(resolve_location(pg_url + "?application_name=city-summary"))
     try:
         with engine.connect() as connection:
-            assert connection.execute(text("SHOW application_name")).scalar_one() == "市局汇总"
+            assert (
+                connection.execute(text("SHOW application_name")).scalar_one() == "city-summary"
+            )  # the server keeps ASCII only
     finally:
         engine.dispose()
