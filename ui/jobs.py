@@ -28,6 +28,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QThreadPool, Signal, Slot
 
 from zjtx_desktop.errors import UserError
+from zjtx_desktop.server_errors import explain_server_error
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,11 @@ class _Task:
                 outcome = Outcome.FINISHED
         except UserError as error:
             value = str(error)
-        except Exception:
+        except Exception as error:
             if not self.control.cancelled:
                 log.exception("background job %r failed", self.name)
+                # A shared server's refusals (rights, a lost connection, a deadlock…) are said plainly.
+                value = explain_server_error(error) or UNEXPECTED_MESSAGE
         finally:
             if outcome is not Outcome.FINISHED and self.control.cancelled:
                 outcome, value = Outcome.CANCELLED, None

@@ -224,6 +224,11 @@ def main(argv: Sequence[str] | None = None, gui: GuiEntry | None = None) -> int:
         print("已取消。", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback reaches a user
+        from zjtx_desktop.server_errors import explain_server_error
+
+        if explained := explain_server_error(exc):
+            print(f"错误：{explained}", file=sys.stderr)
+            return EXIT_PROBLEM
         log = _log_crash()
         where = f"，详情已记录在 {log}" if log else ""
         print(f"错误：程序内部错误（{type(exc).__name__}）{where}。", file=sys.stderr)

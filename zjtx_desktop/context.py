@@ -25,7 +25,7 @@ from zjtx_desktop.errors import DatabaseError
 from zjtx_desktop.migrations import UpgradeResult, upgrade
 from zjtx_desktop.principal import PRINCIPAL_KEY, Principal, system_principal
 from zjtx_desktop.seeds import SeedResult, seed_reference_data
-from zjtx_desktop.server_errors import explain_connection_failure
+from zjtx_desktop.server_errors import explain_connection_failure, explain_server_error
 
 
 def system_identity() -> str:
@@ -88,7 +88,9 @@ def open_database(
     except DatabaseError:
         raise
     except Exception as exc:
-        reason = None if location.is_sqlite else explain_connection_failure(location.url, exc)
+        reason = (
+            None if location.is_sqlite else explain_connection_failure(location.url, exc) or explain_server_error(exc)
+        )
         raise DatabaseError(f"无法打开数据库 {location.describe()}：{reason or _short_reason(exc)}") from exc
     return AppContext(location, engine, sessions, actor or system_identity(), upgrade_result, seed_result)
 

@@ -1911,10 +1911,11 @@ def save_rule_set(
     changed = [key for key in after if after[key] != before[key]]
     if not changed:
         return _info(row, names)
+    row_name = row.name  # a failed flush rolls back and expires the row: read what the message needs first
     try:
         session.flush()
     except StaleDataError as exc:
-        raise VersionConflict(f"规则集“{row.name}”刚刚被别处修改，本次未保存，请刷新后再修改。") from exc
+        raise VersionConflict(f"规则集“{row_name}”刚刚被别处修改，本次未保存，请刷新后再修改。") from exc
     record(
         session,
         actor,

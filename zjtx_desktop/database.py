@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -144,11 +145,19 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error, always close."""
     session = factory()
+    failed = False
     try:
         yield session
         session.commit()
     except BaseException:
-        session.rollback()
+        failed = True
+        # On a connection the server cut, even the rollback fails; the first error is the one to report.
+        with contextlib.suppress(Exception):
+            session.rollback()
         raise
     finally:
-        session.close()
+        if failed:
+            with contextlib.suppress(Exception):
+                session.close()
+        else:
+            session.close()

@@ -111,6 +111,7 @@ def _check_audit(location: DatabaseLocation, report: CheckReport) -> None:
         report.problems += [f"审计记录：{text}" for text in chain.problems]
 
 
+INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE
 SERVER_AUDIT_GUARDS = ("audit_entry_append_only_row", "audit_entry_append_only_truncate")
 
 
@@ -141,6 +142,7 @@ def _check_server_references(connection: Connection, tables: set[str], report: C
     from zjtx_desktop.models import Base
 
     broken: dict[str, int] = {}
+    unreadable: set[str] = set()
     for table in Base.metadata.sorted_tables:
         if table.name not in tables:
             continue
@@ -150,14 +152,27 @@ def _check_server_references(connection: Connection, tables: set[str], report: C
             target = key.referred_table.name
             present = " AND ".join(f'c."{name}" IS NOT NULL' for name in child)
             joined = " AND ".join(f'p."{p}" = c."{c}"' for c, p in zip(child, parent, strict=True))
-            count = connection.exec_driver_sql(
-                f'SELECT count(*) FROM "{table.name}" c WHERE {present} '
-                f'AND NOT EXISTS (SELECT 1 FROM "{target}" p WHERE {joined})'
-            ).scalar_one()
+            try:
+                with connection.begin_nested():
+                    count = connection.exec_driver_sql(
+                        f'SELECT count(*) FROM "{table.name}" c WHERE {present} '
+                        f'AND NOT EXISTS (SELECT 1 FROM "{target}" p WHERE {joined})'
+                    ).scalar_one()
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) != INSUFFICIENT_PRIVILEGE:
+                    raise
+                message = str(exc.orig)  # "permission denied for table evidence_content"
+                unreadable.add(message.split("for table ", 1)[1].split()[0] if "for table " in message else table.name)
+                continue
             if count:
                 broken[table.name] = broken.get(table.name, 0) + int(count)
     for table_name, count in sorted(broken.items()):
         report.problems.append(f"外键检查：表 {table_name} 有 {count} 行引用了不存在的记录")
+    if unreadable:
+        report.problems.append(
+            f"权限：当前数据库账户不能读取表 {'、'.join(sorted(unreadable))}，程序用到这些数据时会出错；"
+            "请数据库管理员按使用说明“市级共享部署”补上程序账户的权限"
+        )
     unguarded = connection.exec_driver_sql(
         "SELECT DISTINCT c.conrelid::regclass::text FROM pg_constraint c "
         "LEFT JOIN pg_trigger t ON t.tgconstraint = c.oid AND t.tgenabled = 'D' "
@@ -167,7 +182,7 @@ def _check_server_references(connection: Connection, tables: set[str], report: C
     names = list(unguarded)
     if names:
         report.problems.append(f"外键约束未生效（被停用或未验证）：{'、'.join(names)}；请数据库管理员恢复")
-    if not broken and not names:
+    if not broken and not names and not unreadable:
         report.passed.append("外键检查（逐表核对引用，约束均已生效）")
 
 
@@ -192,7 +207,7 @@ def _check_server_indexes(connection: Connection, report: CheckReport) -> None:
             with connection.begin_nested():
                 connection.exec_driver_sql("SELECT bt_index_check(%(name)s::regclass, true)", {"name": name})
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == "42501":  # insufficient_privilege: not ours to check
+            if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:  # amcheck is not ours to run
                 report.notes.append(
                     "本账户无权执行 amcheck 的索引检查：请数据库管理员授予执行权限或自行运行 pg_amcheck。"
                 )

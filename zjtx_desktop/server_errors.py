@@ -37,3 +37,56 @@ def explain_connection_failure(url: str, exc: BaseException) -> str | None:
     else:
         return None
     return f"{reason}。服务器返回：{first}"
+
+
+# SQLSTATEs a shared server raises in normal operation, and what the clerk should make of them.
+_RUNTIME_STATES = {
+    "42501": "数据库账户没有这项操作所需的权限，没有写入任何内容。请数据库管理员按使用说明“市级共享部署”检查程序账户的权限",
+    "40P01": "与其他电脑上的操作互相等待（死锁），服务器已取消本次操作，没有保存任何内容。请重试",
+    "40001": "与其他电脑上同时进行的操作冲突，本次没有保存。请重试",
+    "55P03": "所需的数据正被其他电脑锁定，本次没有保存。请稍后重试",
+    "57014": "数据库服务器处理超时，已取消本次操作，没有保存任何内容。请稍后重试",
+    "57P01": "数据库服务器正在关闭或重启，本次操作没有完成。请稍后重试",
+    "53300": "数据库服务器的连接数已满，请稍后重试，或请数据库管理员调大 max_connections",
+}
+_LOST = ("server closed the connection", "terminating connection", "connection is closed", "consuming input failed")
+
+
+def explain_server_error(exc: BaseException) -> str | None:
+    """A Chinese sentence for an error a shared server raised during work, or None when it is not one of those.
+
+    Everything here ends the transaction without writing anything, so the sentence can say so.
+    """
+    from sqlalchemy.exc import DBAPIError, PendingRollbackError
+
+    # A session closed after the server cut its connection reports that instead: the cause is further back.
+    seen: BaseException | None = exc
+    while seen is not None and not isinstance(seen, DBAPIError):
+        if isinstance(seen, PendingRollbackError) and "invalid transaction" in str(seen):
+            found = _first_dbapi_error(seen)
+            if found is None:
+                return "与数据库服务器的连接中断，本次操作没有完成，未保存的内容没有写入。请检查网络后重试。"
+            seen = found
+            break
+        seen = seen.__cause__ or seen.__context__
+    if not isinstance(seen, DBAPIError) or seen.orig is None:
+        return None
+    exc = seen
+    state = getattr(exc.orig, "sqlstate", None)
+    first = (str(exc.orig).strip().splitlines() or [""])[0]
+    if state in _RUNTIME_STATES:
+        return f"{_RUNTIME_STATES[state]}。服务器返回：{first}"
+    if exc.connection_invalidated or any(words in first.lower() for words in _LOST):
+        return (
+            f"与数据库服务器的连接中断，本次操作没有完成，未保存的内容没有写入。请检查网络后重试。服务器返回：{first}"
+        )
+    return None
+
+
+def _first_dbapi_error(exc: BaseException) -> BaseException | None:
+    from sqlalchemy.exc import DBAPIError
+
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None and not isinstance(seen, DBAPIError):
+        seen = seen.__cause__ or seen.__context__
+    return seen

@@ -572,10 +572,11 @@ def add_note(
 
 
 def _flush_versioned(session: Session, task: PolicyTask) -> None:
+    title = task.title  # a failed flush rolls back and expires the task: read what the message needs first
     try:
         session.flush()
     except StaleDataError as exc:
-        raise VersionConflict(f"任务“{task.title}”刚刚被别处修改，本次未保存，请刷新后再操作。") from exc
+        raise VersionConflict(f"任务“{title}”刚刚被别处修改，本次未保存，请刷新后再操作。") from exc
 
 
 def update_task(

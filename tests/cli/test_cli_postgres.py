@@ -98,12 +98,14 @@ def test_city_deployment_with_the_documented_least_privilege_roles(pg_url: str, 
     the tables or the schema version; an upgrade waits for the owner's init, and its new tables are granted."""
     import os
     import re
+    import subprocess
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
     from tests.corpus import county_list
+    from tests.pg_server import find_bin_dir
 
     server = make_url(pg_url).set(database="postgres")
     suffix = f"{os.getpid()}"
@@ -138,6 +140,15 @@ def test_city_deployment_with_the_documented_least_privilege_roles(pg_url: str, 
         checked = run("--db", app, "check")
         assert checked.returncode == 0 and "审计记录校验链完整" in checked.stdout, checked.stdout + checked.stderr
 
+        _run_script(owner, f'REVOKE SELECT ON target FROM "{names["zjtx_app"]}";')
+        refused = run("--db", app, "progress")
+        assert refused.returncode == 1
+        assert_one_chinese_line(refused)
+        assert "数据库账户没有这项操作所需的权限" in refused.stderr and "内部错误" not in refused.stderr
+        unreadable = run("--db", app, "check")
+        assert unreadable.returncode == 1 and "不能读取表 target" in unreadable.stdout, unreadable.stdout
+        _run_script(owner, f'GRANT SELECT ON target TO "{names["zjtx_app"]}";')
+
         engine = create_engine(app)
         try:
             for statement, words in (
@@ -168,9 +179,45 @@ def test_city_deployment_with_the_documented_least_privilege_roles(pg_url: str, 
                 assert granted.scalar_one() is True
         finally:
             engine.dispose()
+
+        # The documented backup and restore drill: pg_dump, a new database, pg_restore, the scripts, check.
+        bin_dir = find_bin_dir()
+        assert bin_dir is not None
+        dump = tmp_path / "zjtx.dump"
+        libpq = server.set(drivername="postgresql")
+        source = libpq.set(database=names["zjtx"]).render_as_string(hide_password=False)
+        subprocess.run([str(bin_dir / "pg_dump"), "-Fc", "-d", source, "-f", str(dump)], check=True)
+        restored = names["zjtx"] + "_restored"
+        _run_script(
+            server_url,
+            f'CREATE DATABASE "{restored}" OWNER "{names["zjtx_owner"]}" ENCODING \'UTF8\' TEMPLATE template0;',
+        )
+        target = libpq.set(database=restored).render_as_string(hide_password=False)
+        subprocess.run(
+            [str(bin_dir / "pg_restore"), "-d", target, "--no-owner", f"--role={names['zjtx_owner']}", str(dump)],
+            check=True,
+        )
+        first = (docs / "1-roles-and-database.sql").read_text(encoding="utf-8")
+        names["zjtx"] = restored
+        _run_script(server_url, adapt("\\connect zjtx\n" + first.split("\\connect zjtx", 1)[1]))
+        owner_restored = url_for(names["zjtx_owner"], "Owner-pass-2026")  # names["zjtx"] is the new database now
+        app_restored = url_for(names["zjtx_app"], "App-pass-2026")
+        _run_script(owner_restored, adapt((docs / "2-after-init.sql").read_text(encoding="utf-8")))
+        checked = run("--db", app_restored, "check")
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert "审计记录校验链完整" in checked.stdout
+        same = json.loads(run("--db", app_restored, "progress", "--json").stdout)
+        assert same == json.loads(run("--db", app, "progress", "--json").stdout)
+        engine = create_engine(app_restored)
+        try:
+            with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as connection:
+                connection.execute(text("DELETE FROM audit_entry"))
+        finally:
+            engine.dispose()
     finally:
         _run_script(
             server_url,
             f'DROP DATABASE IF EXISTS "{names["zjtx"]}" WITH (FORCE);\n'
+            f'DROP DATABASE IF EXISTS "{names["zjtx"].removesuffix("_restored")}" WITH (FORCE);\n'
             f'DROP ROLE IF EXISTS "{names["zjtx_owner"]}";\nDROP ROLE IF EXISTS "{names["zjtx_app"]}";',
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from zjtx_desktop.audit import check_audit_chain, record
 from zjtx_desktop.context import open_database
@@ -175,3 +176,58 @@ def test_connections_name_the_program_for_the_database_administrator(pg_url: str
             )  # the server keeps ASCII only
     finally:
         engine.dispose()
+
+
+def test_a_connection_cut_by_the_server_is_explained_and_the_next_work_reconnects(pg_url: str) -> None:
+    """A network drop or a server restart mid-work: one Chinese sentence (whether the session was a plain read
+    or a unit of work), and the next piece of work gets a fresh connection."""
+    from zjtx_desktop.server_errors import explain_server_error
+
+    def cut(session: Session) -> None:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        admin = create_engine(pg_url)
+        with admin.begin() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        session.execute(text("SELECT count(*) FROM enterprise")).scalar_one()
+
+    ctx = open_database(resolve_location(pg_url), actor="测试员")
+    try:
+        for unit_of_work in (ctx.sessions, lambda: transaction(ctx.sessions)):
+            with pytest.raises(Exception) as failure, unit_of_work() as session:
+                cut(session)
+            explained = explain_server_error(failure.value)
+            assert explained is not None and "没有" in explained, (type(failure.value), explained)
+            with ctx.sessions() as session:  # the pool hands out a fresh connection (pre-ping)
+                assert session.execute(text("SELECT count(*) FROM enterprise")).scalar_one() == 0
+    finally:
+        ctx.close()
+
+
+def test_rule_sets_and_policy_tasks_overtaken_on_the_server_are_conflicts_too(pg_url: str) -> None:
+    from zjtx_desktop.criteria import get_rule_set, save_rule_set
+    from zjtx_desktop.models import PolicyTask, RuleSet
+    from zjtx_desktop.supervision import update_task
+
+    first = open_database(resolve_location(pg_url), actor="张科员")
+    second = open_database(resolve_location(pg_url), actor="李科长")
+    try:
+        with first.sessions() as session:
+            info = get_rule_set(session, "XJR")
+            held = session.scalars(select(RuleSet).where(RuleSet.code == "XJR")).all()  # kept as read
+            assert held
+            with transaction(second.sessions) as other:
+                save_rule_set(other, second.actor, "XJR", info.definition, info.version, note="李科长的修改")
+            with pytest.raises(VersionConflict, match="刚刚被别处修改"):
+                save_rule_set(session, first.actor, "XJR", info.definition, info.version, note="张科员的修改")
+        with first.sessions() as session:
+            task = session.scalars(select(PolicyTask).where(PolicyTask.number == 3)).one()
+            with transaction(second.sessions) as other:
+                update_task(other, second.actor, task.id, status="推进中", deadline=None, expected_version=task.version)
+            with pytest.raises(VersionConflict, match=f"任务“{task.title}”刚刚被别处修改"):
+                update_task(
+                    session, first.actor, task.id, status="已完成", deadline=None, expected_version=task.version
+                )
+    finally:
+        first.close()
+        second.close()

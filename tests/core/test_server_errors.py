@@ -50,3 +50,33 @@ def test_a_server_that_is_not_listening_is_named_with_its_port() -> None:
         open_database(resolve_location(f"postgresql+psycopg://zjtx@127.0.0.1:{port}/zjtx"))
     assert f"数据库服务器 127.0.0.1:{port} 拒绝连接" in str(failure.value)
     assert "Traceback" not in str(failure.value)
+
+
+def _dbapi_error(message: str, sqlstate: str | None) -> Exception:
+    from sqlalchemy.exc import DBAPIError
+
+    return DBAPIError("SELECT 1", None, ServerRefusal(message, sqlstate))
+
+
+@pytest.mark.parametrize(
+    ("message", "sqlstate", "words"),
+    [
+        ("permission denied for table evidence_content", "42501", "没有这项操作所需的权限"),
+        ("deadlock detected", "40P01", "死锁"),
+        ("canceling statement due to statement timeout", "57014", "超时"),
+        ("server closed the connection unexpectedly", None, "连接中断"),
+        ("terminating connection due to administrator command", "57P01", "正在关闭或重启"),
+    ],
+)
+def test_errors_during_work_on_a_server_are_explained(message: str, sqlstate: str | None, words: str) -> None:
+    from zjtx_desktop.server_errors import explain_server_error
+
+    text = explain_server_error(_dbapi_error(message, sqlstate))
+    assert text is not None and words in text and text.endswith(message)
+
+
+def test_program_errors_are_not_dressed_up_as_server_trouble() -> None:
+    from zjtx_desktop.server_errors import explain_server_error
+
+    assert explain_server_error(_dbapi_error('column "nme" does not exist', "42703")) is None
+    assert explain_server_error(KeyError("name")) is None

@@ -74,6 +74,27 @@ def test_an_unexpected_error_gives_a_chinese_message_and_logs_the_traceback(
     assert logged[0].exc_info is not None and logged[0].exc_info[0] is KeyError
 
 
+def test_a_shared_servers_refusal_is_said_plainly_and_still_logged(
+    qtbot: QtBot, runner: JobRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy.exc import ProgrammingError
+
+    class InsufficientPrivilege(Exception):
+        sqlstate = "42501"
+
+    def work(control: JobControl) -> None:
+        raise ProgrammingError("SELECT …", None, InsufficientPrivilege("permission denied for table target"))
+
+    with caplog.at_level(logging.ERROR, logger="ui.jobs"):
+        job = runner.submit(work, name="目标任务")
+        with qtbot.waitSignal(job.failed) as failed:
+            pass
+    assert (
+        "数据库账户没有这项操作所需的权限" in failed.args[0] and "permission denied for table target" in failed.args[0]
+    )
+    assert any(record.name == "ui.jobs" for record in caplog.records)
+
+
 def test_jobs_run_one_at_a_time_in_order(qtbot: QtBot, runner: JobRunner) -> None:
     order: list[int] = []
     running = threading.Semaphore(1)
