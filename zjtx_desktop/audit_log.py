@@ -135,6 +135,7 @@ _ENTITY_FIELDS: dict[str, dict[str, str]] = {
         "note": "进展情况",
         "evidence_file": "佐证材料",
         "evidence_source": "佐证材料原文件",
+        "evidence_sha256": "佐证材料校验值（SHA-256）",
         "recorded_by": "记录人",
     },
     "database": {"count": "企业数"},

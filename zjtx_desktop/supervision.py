@@ -454,9 +454,9 @@ def _copy_evidence(source: Path, folder: Path) -> Path:
         return target
 
 
-def _store_in_database(session: Session, progress: TaskProgress, source: Path, task_number: int) -> str:
+def _store_in_database(session: Session, progress: TaskProgress, source: Path, task_number: int) -> tuple[str, str]:
     """Add the file's content for the (flushed) note to the session: saved or rolled back with the note itself,
-    so there is nothing to clean up. Returns the marker the note keeps as its evidence_file."""
+    so there is nothing to clean up. Returns the marker the note keeps as its evidence_file, and the SHA-256."""
     try:
         with source.open("rb") as reader:
             content = reader.read(MAX_EVIDENCE_BYTES + 1)
@@ -467,17 +467,18 @@ def _store_in_database(session: Session, progress: TaskProgress, source: Path, t
         message = check_evidence(source) or f"证明材料“{source.name}”在保存时发生了变化，请重新选择"
         raise ValidationFailed([Problem(EVIDENCE_KEY, message)])
     name = _safe_name(source.name)
+    digest = hashlib.sha256(content).hexdigest()
     session.add(
         EvidenceContent(
             task_progress_id=progress.id,
             name=name,
             size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
+            sha256=digest,
             modified_at=dt.datetime.fromtimestamp(modified, dt.UTC).replace(tzinfo=None),
             content=content,
         )
     )
-    return f"{DATABASE_MARKER}task-{task_number:02d}/{name}"
+    return f"{DATABASE_MARKER}task-{task_number:02d}/{name}", digest
 
 
 def _remove_unless_committed(session: Session, path: Path) -> None:
@@ -533,10 +534,11 @@ def add_note(
     _flush_versioned(session, task)
 
     copied: Path | None = None
+    sha256: str | None = None
     try:
         if evidence is not None:
             if keeps_evidence_in_database(session):
-                progress.evidence_file = _store_in_database(session, progress, evidence, task.number)
+                progress.evidence_file, sha256 = _store_in_database(session, progress, evidence, task.number)
             else:
                 copied = _copy_evidence(evidence, evidence_folder(data_dir, task.number))
                 progress.evidence_file = copied.relative_to(data_dir).as_posix()
@@ -549,6 +551,8 @@ def add_note(
             "note": progress.note,
             "evidence_file": progress.evidence_file,
             "evidence_source": str(evidence) if evidence is not None else None,
+            # Kept apart from the content's own row: a later rewrite of both there still shows against this.
+            "evidence_sha256": sha256,
         }
         record(session, actor, "create", "task_progress", str(progress.id), after=after)
         if old_status != status:

@@ -4,6 +4,7 @@ a shared server, so that a file saved on one PC opens on every other; rollback, 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,6 +115,9 @@ def test_saved_evidence_opens_as_it_was_and_the_audit_entry_names_it(ctx: AppCon
         ).one()
     assert entry.after is not None and entry.after["evidence_file"] == note.evidence_file
     assert entry.after["evidence_source"] == str(original)
+    # On a server the audit entry keeps the content's SHA-256 apart from the content's own row.
+    expected = hashlib.sha256(MINUTES).hexdigest() if on_server(ctx) else None
+    assert entry.after["evidence_sha256"] == expected
 
 
 def test_a_rolled_back_note_leaves_no_evidence_behind(ctx: AppContext, tmp_path: Path) -> None:
