@@ -1,8 +1,10 @@
-"""Why a PostgreSQL server could not be used, in words for the clerk and the city's IT staff."""
+"""Why a PostgreSQL server could not be used, in words for the clerk and the city's IT staff.
+
+SQLAlchemy is imported inside the functions: the GUI's job runner uses this module, and its window must
+open before the database layer has loaded.
+"""
 
 from __future__ import annotations
-
-from sqlalchemy.engine import make_url
 
 
 def explain_connection_failure(url: str, exc: BaseException) -> str | None:
@@ -10,6 +12,8 @@ def explain_connection_failure(url: str, exc: BaseException) -> str | None:
 
     The server's own first line is kept at the end for the database administrator.
     """
+    from sqlalchemy.engine import make_url
+
     original = getattr(exc, "orig", None) or exc
     first = (str(original).strip().splitlines() or [type(original).__name__])[0]
     state = getattr(original, "sqlstate", None)
