@@ -43,8 +43,8 @@ test-postgresql: venv
 
 bench: venv
 	$(PY) bench/generate.py
-	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py
-	$(PY) bench/concurrent_bench.py
+	@# The shared-server bench runs even when a single-PC budget fails; make bench still fails then.
+	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py; status=$$?; $(PY) bench/concurrent_bench.py && exit $$status
 
 # The release build (installer/zjtx.spec): dist/ZJTXDesktop/ for this OS, in a virtual environment of its own
 # (.venv-build: requirements.txt and installer/requirements-build.txt, without the test tools), then the smoke
