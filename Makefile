@@ -30,7 +30,7 @@ pytest: venv
 
 test: lint typecheck pytest
 
-# The core and command-line suites (and the GUI's server tests) again, on a throw-away PostgreSQL server on
+# The core, command-line and GUI suites again, on a throw-away PostgreSQL server on
 # loopback (tests/pg_server.py installs Debian's postgresql package when it is missing; the server is stopped
 # and deleted afterwards).
 test-postgresql: venv
@@ -38,8 +38,7 @@ test-postgresql: venv
 	url=$$($(PY) tests/pg_server.py start $$folder --port 0 --install) && \
 	trap '$(PY) tests/pg_server.py stop '$$folder EXIT && \
 	echo "PostgreSQL: $$url" && \
-	QT_QPA_PLATFORM=offscreen ZJTX_TEST_BACKEND=postgresql ZJTX_TEST_PG_URL=$$url $(PY) -m pytest -q tests/core tests/cli && \
-	QT_QPA_PLATFORM=offscreen ZJTX_TEST_PG_URL=$$url $(PY) -m pytest -q -m postgres tests/ui
+	QT_QPA_PLATFORM=offscreen ZJTX_TEST_BACKEND=postgresql ZJTX_TEST_PG_URL=$$url $(PY) -m pytest -q tests/core tests/cli tests/ui
 
 bench: venv
 	$(PY) bench/generate.py

@@ -8,7 +8,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -54,9 +53,13 @@ def app(qapp: QApplication) -> QApplication:
 
 
 @pytest.fixture
-def ctx(db_path: Path) -> Iterator[AppContext]:
-    """A freshly migrated and seeded database (city-level, not yet configured)."""
-    context = open_database(resolve_location(str(db_path)))
+def ctx(request: pytest.FixtureRequest) -> Iterator[AppContext]:
+    """A freshly migrated and seeded database (city-level, not yet configured): a SQLite file, or a server
+    database when the suites run on PostgreSQL (ZJTX_TEST_BACKEND=postgresql, see tests/conftest.py)."""
+    from tests.conftest import on_postgres_backend
+
+    target = request.getfixturevalue("pg_url") if on_postgres_backend() else str(request.getfixturevalue("db_path"))
+    context = open_database(resolve_location(target))
     yield context
     context.close()
 

@@ -16,6 +16,7 @@ from zjtx_desktop.database import transaction
 from zjtx_desktop.models import AuditEntry, Enterprise
 
 
+@pytest.mark.sqlite_file  # a server's backups are pg_dump's (test_ui_admin_server.py)
 def test_backup_now_then_restore_it(
     qtbot: QtBot,
     make_window: Callable[..., MainWindow],

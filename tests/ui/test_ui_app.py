@@ -163,7 +163,7 @@ def test_run_gui_shows_the_window_before_the_database_is_open(
     # When the database arrived, the status bar and the page the user had chosen filled in.
     (window,) = close_when_ready
     assert "青田县" in window.unit_status.text()
-    assert str(county_ctx.location.sqlite_path) in window.database_status.text()
+    assert county_ctx.location.describe() in window.database_status.text()
     assert window.current_page_name() == "targets"
     assert shutdowns == [True]
 
@@ -297,7 +297,7 @@ def test_the_real_program_reports_its_start_to_the_bench(county_ctx: AppContext)
     env = dict(
         os.environ, QT_QPA_PLATFORM="offscreen", **{BENCH_VARIABLE: "1", BENCH_LOGIN_VARIABLE: f"{ADMIN}:{PASSWORD}"}
     )
-    db = str(county_ctx.location.sqlite_path)
+    db = str(county_ctx.location.sqlite_path or county_ctx.location.url)  # a file, or the server's database
     result = subprocess.run(
         [sys.executable, "main.py", "--db", db], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

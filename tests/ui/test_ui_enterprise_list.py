@@ -25,6 +25,9 @@ from zjtx_desktop.principal import Principal
 
 DEMO_COUNT = 3000
 
+# The list is measured on a demo SQLite file copied per test (its own db_path); core tests cover servers.
+pytestmark = pytest.mark.sqlite_file
+
 
 @pytest.fixture(scope="session")
 def demo_template(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -17,6 +17,9 @@ from zjtx_desktop.context import AppContext
 from zjtx_desktop.database import resolve_location
 from zjtx_desktop.instance_lock import InstanceLock, InstanceLocked, lock_path_for
 
+# The instance lock guards a SQLite file; a server has none.
+pytestmark = pytest.mark.sqlite_file
+
 
 def test_a_database_another_instance_has_is_refused_with_its_holder_named(
     app: QApplication, monkeypatch: pytest.MonkeyPatch, tmp_path: Path

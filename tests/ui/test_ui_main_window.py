@@ -38,7 +38,7 @@ def test_status_bar_shows_unit_database_and_version(make_window: Callable[..., M
     window = make_window(ctx)
     assert "丽水市" in window.unit_status.text()
     assert "丽水市经济和信息化局" in window.unit_status.text()
-    assert str(ctx.location.sqlite_path) in window.database_status.text()
+    assert ctx.location.describe() in window.database_status.text()
     assert __version__ in window.version_status.text()
 
 

@@ -21,7 +21,7 @@ def test_admin_shows_installation_database_revision_and_version(
     assert isinstance(page, AdminPage)
     assert "丽水市" in page.fact("本机单位")
     assert page.fact("单位名称") == "丽水市经济和信息化局"
-    assert page.fact("数据库位置") == str(ctx.location.sqlite_path)
+    assert page.fact("数据库位置") == ctx.location.describe()
     revision = migration_state(ctx.location).current
     assert revision and page.fact("数据库结构版本").startswith(revision)
     assert page.fact("程序版本") == __version__

@@ -104,6 +104,7 @@ def test_an_overdue_task_is_marked_in_words_and_colour(qtbot: QtBot, panel: Supe
     assert "已逾期 3 天" in panel.task_facts.text()
 
 
+@pytest.mark.sqlite_file  # the evidence folder; on a server: test_ui_supervision_server.py
 def test_recording_a_note_with_evidence_through_the_dialog(
     qtbot: QtBot, panel: SupervisionPanel, ctx: AppContext, tmp_path: Path, answers: Answers
 ) -> None:
@@ -164,6 +165,7 @@ def test_a_missing_evidence_file_blocks_saving(qtbot: QtBot, panel: SupervisionP
     assert dialog.save_button.isEnabled()
 
 
+@pytest.mark.sqlite_file  # the evidence folder; on a server: test_ui_supervision_server.py
 def test_opening_and_deleting_a_note(
     qtbot: QtBot, panel: SupervisionPanel, ctx: AppContext, tmp_path: Path, answers: Answers
 ) -> None:
