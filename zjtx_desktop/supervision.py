@@ -8,12 +8,14 @@ way in the note's own transaction; `evidence_to_open` hands back a local file fo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,10 +220,42 @@ def evidence_to_open(session: Session, note: NoteRow, data_dir: Path, *, cache: 
         raise UserError(
             f"证明材料“{found.name}”的内容与保存时的校验值不一致，可能已损坏或被改动，已拒绝打开。请联系系统管理员核查。"
         )
-    target: Path = (cache or evidence_cache()) / found.sha256[:16] / _file_name(found.name)
+    folder = cache or evidence_cache()
+    target: Path = folder / found.sha256[:16] / _file_name(found.name)
     if not _holds(target, found.sha256):
         _write_replacing(target, content, found.name, found.modified_at)
+    _mark_used(target.parent)
+    prune_evidence_cache(folder, keep=target.parent)
     return target
+
+
+CACHE_DAYS = 30  # a copy not opened for this long is deleted; the database still has the original
+
+
+def _mark_used(folder: Path) -> None:
+    # The copy keeps the evidence's own date, so its folder's date says when it was last opened here.
+    with contextlib.suppress(OSError):
+        os.utime(folder)
+
+
+def prune_evidence_cache(folder: Path, *, keep: Path | None = None, now: float | None = None) -> int:
+    """Delete copies of server evidence not opened for CACHE_DAYS; returns how many were removed. Copies still
+    open in a viewer (Windows refuses to delete them) are simply kept for next time."""
+    cutoff = (time.time() if now is None else now) - CACHE_DAYS * 24 * 3600
+    removed = 0
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if entry == keep or not entry.is_dir() or entry.stat().st_mtime >= cutoff:
+                continue
+            shutil.rmtree(entry)
+            removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 # Characters no file name may hold on Windows (or that would make a path of it anywhere).

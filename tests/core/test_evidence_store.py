@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from zjtx_desktop.supervision import (
     delete_note,
     evidence_cache,
     evidence_to_open,
+    prune_evidence_cache,
     task_notes,
 )
 
@@ -265,3 +267,33 @@ def test_a_stored_name_never_leads_out_of_the_cache(clients: list[AppContext], t
         path = open_evidence(ctx, note)
         assert path.name == expected and path.parent.parent == evidence_cache()
         assert path.read_bytes() == MINUTES
+
+
+def test_copies_not_opened_for_a_month_are_removed_from_the_cache(tmp_path: Path) -> None:
+    now = 1_800_000_000.0
+    cache = tmp_path / "cache" / "evidence"
+    old, recent, kept = cache / "0123456789abcdef", cache / "fedcba9876543210", cache / "00000000aaaaaaaa"
+    for folder, days in ((old, 31), (recent, 29), (kept, 90)):
+        (folder / "纪要.pdf").parent.mkdir(parents=True)
+        (folder / "纪要.pdf").write_bytes(b"%PDF")
+        os.utime(folder, (now - days * 86400, now - days * 86400))
+    assert prune_evidence_cache(cache, keep=kept, now=now) == 1
+    assert not old.exists() and recent.exists() and kept.exists()
+    assert prune_evidence_cache(tmp_path / "没有这个文件夹", now=now) == 0
+
+
+@pytest.mark.postgres
+def test_opening_marks_the_copy_used_and_clears_stale_ones(
+    clients: list[AppContext], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = clients[0]
+    as_pc(monkeypatch, tmp_path / "电脑")
+    note = the_note(ctx, save(ctx, write_file(tmp_path / "科员桌面" / "会议纪要.pdf")))
+    stale = evidence_cache() / "0123456789abcdef"
+    stale.mkdir(parents=True)
+    (stale / "去年的材料.pdf").write_bytes(b"%PDF")
+    long_ago = time.time() - 60 * 86400
+    os.utime(stale, (long_ago, long_ago))
+    path = open_evidence(ctx, note)
+    assert not stale.exists()
+    assert path.parent.stat().st_mtime > long_ago + 59 * 86400  # this copy's folder says it was just used
