@@ -35,10 +35,10 @@ test: lint typecheck pytest
 # and deleted afterwards).
 test-postgresql: venv
 	@folder=$$(mktemp -d /tmp/zjtx-pg-XXXXXX) && \
+	trap '$(PY) tests/pg_server.py stop '$$folder EXIT && trap 'exit 130' INT && trap 'exit 143' TERM HUP && \
 	url=$$($(PY) tests/pg_server.py start $$folder --port 0 --install) && \
-	trap '$(PY) tests/pg_server.py stop '$$folder EXIT && \
 	echo "PostgreSQL: $$url" && \
-	QT_QPA_PLATFORM=offscreen ZJTX_TEST_BACKEND=postgresql ZJTX_TEST_PG_URL=$$url $(PY) -m pytest -q tests/core tests/cli tests/ui
+	QT_QPA_PLATFORM=offscreen ZJTX_TEST_BACKEND=postgresql ZJTX_TEST_PG_URL="$$url" $(PY) -m pytest -q tests/core tests/cli tests/ui
 
 bench: venv
 	$(PY) bench/generate.py

@@ -39,9 +39,13 @@ def find_bin_dir() -> Path | None:
 def install() -> None:
     prefix = [] if os.geteuid() == 0 else ["sudo", "-n"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run([*prefix, "apt-get", "update", "-qq"], check=True, env=env)
+    # Standard output is the server's URL for the caller: apt's chatter goes to standard error.
+    subprocess.run([*prefix, "apt-get", "update", "-qq"], check=True, env=env, stdout=sys.stderr)
     subprocess.run(
-        [*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"], check=True, env=env
+        [*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
+        check=True,
+        env=env,
+        stdout=sys.stderr,
     )
 
 

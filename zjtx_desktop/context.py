@@ -89,7 +89,7 @@ def open_database(
         raise
     except Exception as exc:
         reason = (
-            None if location.is_sqlite else explain_connection_failure(location.url, exc) or explain_server_error(exc)
+            None if location.is_sqlite else explain_server_error(exc) or explain_connection_failure(location.url, exc)
         )
         raise DatabaseError(f"无法打开数据库 {location.describe()}：{reason or _short_reason(exc)}") from exc
     return AppContext(location, engine, sessions, actor or system_identity(), upgrade_result, seed_result)

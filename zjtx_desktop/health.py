@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -38,6 +38,18 @@ class CheckReport:
 
 
 def run_checks(location: DatabaseLocation) -> CheckReport:
+    try:
+        return _run_checks(location)
+    except OperationalError as exc:  # the server could not be reached or refused us: say why, in Chinese
+        if location.is_sqlite:
+            raise
+        from zjtx_desktop.server_errors import explain_connection_failure, explain_server_error
+
+        reason = explain_server_error(exc) or explain_connection_failure(location.url, exc) or str(exc.orig or exc)
+        raise DatabaseError(f"无法打开数据库 {location.describe()}：{reason}") from exc
+
+
+def _run_checks(location: DatabaseLocation) -> CheckReport:
     report = CheckReport(location.describe())
     if location.sqlite_path is not None:
         if not location.sqlite_path.is_file():
@@ -112,6 +124,7 @@ def _check_audit(location: DatabaseLocation, report: CheckReport) -> None:
 
 
 INSUFFICIENT_PRIVILEGE = "42501"  # PostgreSQL's SQLSTATE
+INDEX_CORRUPTED = ("XX001", "XX002")  # data_corrupted, index_corrupted: what amcheck raises on damage
 SERVER_AUDIT_GUARDS = ("audit_entry_append_only_row", "audit_entry_append_only_truncate")
 
 
@@ -207,7 +220,10 @@ def _check_server_indexes(connection: Connection, report: CheckReport) -> None:
             with connection.begin_nested():
                 connection.exec_driver_sql("SELECT bt_index_check(%(name)s::regclass, true)", {"name": name})
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:  # amcheck is not ours to run
+            state = getattr(exc.orig, "sqlstate", None)
+            if state not in (INSUFFICIENT_PRIVILEGE, *INDEX_CORRUPTED):
+                raise  # a timeout or a lost connection says nothing about the index
+            if state == INSUFFICIENT_PRIVILEGE:  # amcheck is not ours to run
                 report.notes.append(
                     "本账户无权执行 amcheck 的索引检查：请数据库管理员授予执行权限或自行运行 pg_amcheck。"
                 )

@@ -20,7 +20,14 @@ def explain_connection_failure(url: str, exc: BaseException) -> str | None:
     target = make_url(url)
     where = f"{target.host or '本机'}:{target.port or 5432}"
     lowered = first.lower()
-    if state == "28P01" or "password authentication failed" in lowered:
+    if state is not None and not state.startswith(("08", "28", "3D")):
+        return None  # the server answered: something during work (see explain_server_error), not the connection
+    if "no password supplied" in lowered:
+        reason = (
+            f"本机没有数据库账户“{target.username}”的密码"
+            "（请在当前 Windows 账户的 %APPDATA%\\postgresql\\pgpass.conf 中登记，见“市级共享部署”）"
+        )
+    elif state == "28P01" or "password authentication failed" in lowered:
         reason = f"数据库账户“{target.username}”的密码不对"
     elif state == "3D000" or ("database" in lowered and "does not exist" in lowered):
         reason = f"服务器 {where} 上没有数据库“{target.database}”（请数据库管理员先建库，见“市级共享部署”）"

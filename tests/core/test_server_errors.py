@@ -80,3 +80,26 @@ def test_program_errors_are_not_dressed_up_as_server_trouble() -> None:
 
     assert explain_server_error(_dbapi_error('column "nme" does not exist', "42703")) is None
     assert explain_server_error(KeyError("name")) is None
+
+
+def test_a_password_missing_from_pgpass_is_named() -> None:
+    text = explain_connection_failure(URL, ServerRefusal("fe_sendauth: no password supplied"))
+    assert text is not None and "没有数据库账户“zjtx_app”的密码" in text and "pgpass.conf" in text
+
+
+def test_an_answer_from_the_server_during_work_is_not_taken_for_a_connection_problem() -> None:
+    # A statement or lock timeout mentions "timeout" but the connection is fine.
+    assert (
+        explain_connection_failure(URL, ServerRefusal("canceling statement due to statement timeout", "57014")) is None
+    )
+    assert explain_connection_failure(URL, ServerRefusal("canceling statement due to lock timeout", "55P03")) is None
+
+
+def test_check_on_a_server_it_cannot_reach_explains_instead_of_crashing() -> None:
+    from zjtx_desktop.health import run_checks
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(DatabaseError, match=f"数据库服务器 127.0.0.1:{port} 拒绝连接"):
+        run_checks(resolve_location(f"postgresql+psycopg://zjtx@127.0.0.1:{port}/zjtx"))
