@@ -77,6 +77,7 @@ def open_database(
         if not create and not location.sqlite_path.exists():
             raise DatabaseError(f"数据库文件不存在：{location.sqlite_path}（可先运行 init 创建）")
         check_sqlite_path(location.sqlite_path, create_folder=create)
+    engine: Engine | None = None
     try:
         upgrade_result = upgrade(location)
         engine = make_engine(location)
@@ -86,8 +87,12 @@ def open_database(
         if location.sqlite_path is not None and daily:
             daily_backup(location.sqlite_path)
     except DatabaseError:
+        if engine is not None:  # no pooled connection may outlive a database that could not be opened
+            engine.dispose()
         raise
     except Exception as exc:
+        if engine is not None:
+            engine.dispose()
         reason = (
             None if location.is_sqlite else explain_server_error(exc) or explain_connection_failure(location.url, exc)
         )

@@ -96,7 +96,8 @@ def upgrade(location: DatabaseLocation) -> UpgradeResult:
         if state.up_to_date:
             return UpgradeResult(state.current, state.head, None)
         if state.current is None and has_tables:
-            raise DatabaseError("该文件不是本程序的数据库（缺少版本信息），程序不会改动它。")
+            what = "该文件" if location.sqlite_path is not None else "该服务器数据库中已有别的表，"
+            raise DatabaseError(f"{what}不是本程序的数据库（缺少版本信息），程序不会改动它。")
         backup = None
         if state.current is not None and location.sqlite_path is not None:
             path = location.sqlite_path

@@ -231,3 +231,25 @@ def test_rule_sets_and_policy_tasks_overtaken_on_the_server_are_conflicts_too(pg
     finally:
         first.close()
         second.close()
+
+
+def test_a_server_database_holding_someone_elses_tables_is_left_alone(pg_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from zjtx_desktop.errors import DatabaseError
+
+    other = make_url(pg_url).set(database=make_url(pg_url).database + "_other")
+    admin = create_engine(make_url(pg_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{other.database}" TEMPLATE template0')
+    try:
+        foreign = create_engine(other)
+        with foreign.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE 台账 (编号 int)")
+        foreign.dispose()
+        with pytest.raises(DatabaseError, match="该服务器数据库中已有别的表，不是本程序的数据库"):
+            open_database(resolve_location(other.render_as_string(hide_password=False)))
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{other.database}" WITH (FORCE)')
+        admin.dispose()
