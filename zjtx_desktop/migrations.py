@@ -79,6 +79,13 @@ def migration_state(location: DatabaseLocation) -> MigrationState:
         engine.dispose()
 
 
+def _newer_database(state: MigrationState) -> DatabaseError:
+    return DatabaseError(
+        f"该数据库由更新版本的程序创建（数据库版本 {state.current}，本程序支持到 {state.head}），"
+        "为避免损坏数据，本程序不打开它。请安装最新版本的程序。"
+    )
+
+
 def upgrade(location: DatabaseLocation) -> UpgradeResult:
     """Bring the database to the newest schema. A SQLite file that holds data is backed up first."""
     # Foreign keys OFF on the migration connection: batch migrations copy tables, and with
@@ -89,10 +96,7 @@ def upgrade(location: DatabaseLocation) -> UpgradeResult:
             state = _state_on(connection)
             has_tables = bool(inspect(connection).get_table_names())
         if not state.known:
-            raise DatabaseError(
-                f"该数据库由更新版本的程序创建（数据库版本 {state.current}，本程序支持到 {state.head}），"
-                "为避免损坏数据，本程序不打开它。请安装最新版本的程序。"
-            )
+            raise _newer_database(state)
         if state.up_to_date:
             return UpgradeResult(state.current, state.head, None)
         if state.current is None and has_tables:
@@ -107,6 +111,8 @@ def upgrade(location: DatabaseLocation) -> UpgradeResult:
                 # Clients starting a new version at once: one migrates, the others wait here, then find it done.
                 hold_until_commit(connection, server_locks.SCHEMA)
                 state = _state_on(connection)
+                if not state.known:  # another client, already on a newer program, upgraded it meanwhile
+                    raise _newer_database(state)
                 if state.up_to_date:
                     return UpgradeResult(state.current, state.head, None)
             try:

@@ -7,3 +7,5 @@ REVOKE UPDATE, DELETE, TRUNCATE ON audit_entry FROM zjtx_app;
 REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM zjtx_app;
 GRANT SELECT ON audit_entry, alembic_version TO zjtx_app;
 GRANT INSERT ON audit_entry TO zjtx_app;
+-- 证明材料的内容只随进展记录写入，随记录删除（由外键级联完成），程序账户不能直接改写或删除。
+REVOKE UPDATE, DELETE, TRUNCATE ON evidence_content FROM zjtx_app;

@@ -96,6 +96,7 @@ def _run_script(server_url: str, script: str) -> None:
 def test_city_deployment_with_the_documented_least_privilege_roles(pg_url: str, tmp_path: Path) -> None:
     """docs/sql as the city's IT staff run it: the program's account works, but cannot alter the audit trail,
     the tables or the schema version; an upgrade waits for the owner's init, and its new tables are granted."""
+    import datetime as dt
     import os
     import re
     import subprocess
@@ -106,6 +107,9 @@ def test_city_deployment_with_the_documented_least_privilege_roles(pg_url: str, 
 
     from tests.corpus import county_list
     from tests.pg_server import find_bin_dir
+    from zjtx_desktop.context import open_database
+    from zjtx_desktop.database import resolve_location, transaction
+    from zjtx_desktop.supervision import add_note, delete_note
 
     server = make_url(pg_url).set(database="postgres")
     suffix = f"{os.getpid()}"
@@ -162,6 +166,32 @@ def test_city_deployment_with_the_documented_least_privilege_roles(pg_url: str, 
                     connection.execute(text(statement))
         finally:
             engine.dispose()
+
+        # Evidence goes in with its note and out with it (the cascade), but cannot be rewritten on its own.
+        evidence = tmp_path / "推进会纪要.pdf"
+        evidence.write_bytes(b"%PDF-1.4 minutes")
+        client = open_database(resolve_location(app))
+        try:
+            with transaction(client.sessions) as session:
+                note_id = add_note(
+                    session,
+                    client.actor,
+                    1,
+                    period="2026",
+                    recorded_on=dt.date(2026, 11, 2),
+                    status="推进中",
+                    note="已召开推进会",
+                    evidence=evidence,
+                    data_dir=tmp_path,
+                )
+            with pytest.raises(DBAPIError, match="permission denied"), client.engine.begin() as connection:
+                connection.execute(text("UPDATE evidence_content SET content = 'x', sha256 = 'y'"))
+            with transaction(client.sessions) as session:
+                delete_note(session, client.actor, note_id)
+            with client.engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM evidence_content")).scalar_one() == 0
+        finally:
+            client.close()
 
         # A new program version with a new table: the program's account is told to wait for the owner's init.
         _run_script(owner, "DROP TABLE evidence_content;\nUPDATE alembic_version SET version_num = '0007';")
