@@ -20,6 +20,17 @@ from zjtx_desktop.registry import VersionConflict, create_enterprise, get_enterp
 pytestmark = pytest.mark.postgres
 
 
+def behind_the_programs_back(url: str, *statements: str) -> None:
+    """What a database administrator (or an intruder) might do directly on the server, in one transaction."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
 def test_a_fresh_server_database_migrates_to_head_and_checks_clean(pg_url: str) -> None:
     location = resolve_location(pg_url)
     assert location.sqlite_path is None
@@ -111,48 +122,32 @@ def test_a_save_overtaken_between_its_version_check_and_its_update_is_a_conflict
 
 def test_check_reports_missing_audit_guards_on_the_server(pg_url: str) -> None:
     assert "审计记录防篡改触发器齐全（服务器）" in run_checks(resolve_location(pg_url)).passed
-    engine = create_engine(pg_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP TRIGGER audit_entry_append_only_row ON audit_entry"))
-    finally:
-        engine.dispose()
+    behind_the_programs_back(pg_url, "DROP TRIGGER audit_entry_append_only_row ON audit_entry")
     report = run_checks(resolve_location(pg_url))
     assert any("防篡改触发器缺失" in problem for problem in report.problems), report.problems
 
 
 def test_check_finds_orphans_and_switched_off_foreign_keys_on_the_server(pg_url: str) -> None:
     """The server's equivalents of foreign_key_check: rows pointing nowhere, and constraints not in force."""
-    engine = create_engine(pg_url)
-    try:
-        with engine.begin() as connection:  # a replica-mode load skips the foreign-key triggers
-            connection.execute(text("SET LOCAL session_replication_role = replica"))
-            connection.execute(
-                text(
-                    "INSERT INTO cultivation (enterprise_id, program_code, year, status, created_at, updated_at, "
-                    "version) VALUES (4242, 'ZJTX_POOL', 2018, '培育中', now(), now(), 1)"
-                )
-            )
-        report = run_checks(resolve_location(pg_url))
-        assert "外键检查：表 cultivation 有 1 行引用了不存在的记录" in report.problems, report.problems
-        with engine.begin() as connection:
-            connection.execute(text("DELETE FROM cultivation WHERE enterprise_id = 4242"))
-            connection.execute(text("ALTER TABLE help_visit DISABLE TRIGGER ALL"))
-        report = run_checks(resolve_location(pg_url))
-        assert any(p.startswith("外键约束未生效") and "help_visit" in p for p in report.problems), report.problems
-    finally:
-        engine.dispose()
+    behind_the_programs_back(
+        pg_url,
+        "SET LOCAL session_replication_role = replica",  # a replica-mode load skips the foreign-key triggers
+        "INSERT INTO cultivation (enterprise_id, program_code, year, status, created_at, updated_at, version) "
+        "VALUES (4242, 'ZJTX_POOL', 2018, '培育中', now(), now(), 1)",
+    )
+    report = run_checks(resolve_location(pg_url))
+    assert "外键检查：表 cultivation 有 1 行引用了不存在的记录" in report.problems, report.problems
+    behind_the_programs_back(
+        pg_url, "DELETE FROM cultivation WHERE enterprise_id = 4242", "ALTER TABLE help_visit DISABLE TRIGGER ALL"
+    )
+    report = run_checks(resolve_location(pg_url))
+    assert any(p.startswith("外键约束未生效") and "help_visit" in p for p in report.problems), report.problems
 
 
 def test_check_verifies_indexes_with_amcheck_when_the_server_has_it(pg_url: str) -> None:
     before = run_checks(resolve_location(pg_url))
     assert before.ok and any("pg_amcheck" in note for note in before.notes)
-    engine = create_engine(pg_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("CREATE EXTENSION amcheck"))
-    finally:
-        engine.dispose()
+    behind_the_programs_back(pg_url, "CREATE EXTENSION amcheck")
     after = run_checks(resolve_location(pg_url))
     assert after.ok, after.problems
     assert any(line.startswith("索引完整性检查（amcheck，") for line in after.passed)

@@ -55,10 +55,12 @@ def app(qapp: QApplication) -> QApplication:
 @pytest.fixture
 def ctx(request: pytest.FixtureRequest) -> Iterator[AppContext]:
     """A freshly migrated and seeded database (city-level, not yet configured): a SQLite file, or a server
-    database when the suites run on PostgreSQL (ZJTX_TEST_BACKEND=postgresql, see tests/conftest.py)."""
+    database when the suites run on PostgreSQL (ZJTX_TEST_BACKEND=postgresql, see tests/conftest.py) and for
+    tests marked `postgres`."""
     from tests.conftest import on_postgres_backend
 
-    target = request.getfixturevalue("pg_url") if on_postgres_backend() else str(request.getfixturevalue("db_path"))
+    on_server = on_postgres_backend() or request.node.get_closest_marker("postgres") is not None
+    target = request.getfixturevalue("pg_url") if on_server else str(request.getfixturevalue("db_path"))
     context = open_database(resolve_location(target))
     yield context
     context.close()

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from ui.main_window import MainWindow
 from ui.pages.admin import AdminPage
-from zjtx_desktop.context import AppContext, open_database
-from zjtx_desktop.database import resolve_location
+from zjtx_desktop.context import AppContext
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def ctx(pg_url: str) -> Iterator[AppContext]:
-    """Here the database is a server's (the job runner, which depends on ctx, is joined before it closes)."""
-    context = open_database(resolve_location(pg_url), actor="测试员")
-    yield context
-    context.close()
 
 
 def test_the_backups_box_names_the_servers_tools_instead_of_local_copies(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,10 @@ from ui.dialogs.task_note_dialog import EVIDENCE_HINT_SERVER
 from ui.jobs import JobRunner
 from ui.pages import targets_supervision
 from ui.pages.targets_supervision import SupervisionPanel
-from zjtx_desktop.context import AppContext, open_database
-from zjtx_desktop.database import resolve_location
+from zjtx_desktop.context import AppContext
 from zjtx_desktop.supervision import evidence_cache
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def ctx(pg_url: str) -> Iterator[AppContext]:
-    """Here the database is a server's (the job runner, which depends on ctx, is joined before it closes)."""
-    context = open_database(resolve_location(pg_url), actor="测试员")
-    yield context
-    context.close()
 
 
 def test_evidence_is_saved_to_and_opened_from_the_shared_database(
